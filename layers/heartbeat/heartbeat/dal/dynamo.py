@@ -1,0 +1,67 @@
+"""Small helpers for the low-level DynamoDB client: (de)serialising items and cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from heartbeat.errors import InvalidRequestError
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_to_dynamo(v)) for k, v in item.items()}
+
+
+def value(v: Any) -> Any:
+    return _serializer.serialize(_to_dynamo(v))
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def encode_cursor(last_key: dict[str, Any]) -> str:
+    """An opaque cursor: the sort key of the last item only. The partition (the tenant) always
+    comes from the caller's key, so a cursor can never reach another tenant's items."""
+    sk = last_key["sk"]["S"]
+    return base64.urlsafe_b64encode(json.dumps({"sk": sk}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, prefix: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sk = json.loads(base64.urlsafe_b64decode(padded.encode()))["sk"]
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidRequestError(
+            "cursor is not valid: pass the next_cursor value from the previous page unchanged",
+            param="cursor",
+        ) from exc
+    if not isinstance(sk, str) or not sk.startswith(prefix):
+        raise InvalidRequestError(
+            "cursor is not valid: pass the next_cursor value from the previous page unchanged",
+            param="cursor",
+        )
+    return sk

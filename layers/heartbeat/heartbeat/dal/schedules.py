@@ -1,0 +1,144 @@
+"""EventBridge Scheduler: one schedule per task (two for a cron whose day fields are both
+restricted), named deterministically from tenant and task, targeting the executor."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from heartbeat.dal.dynamo import error_code
+from heartbeat.errors import DependencyError, InvalidRequestError
+
+if TYPE_CHECKING:
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+
+    from heartbeat.schedule import EventBridgeSchedule
+
+# The context attribute EventBridge Scheduler replaces with the slot's time when it invokes.
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+
+
+def schedule_names(tenant_id: str, task_id: str, count: int) -> list[str]:
+    """`hb-<12 hex of sha256(tenant)>-<task id>-<n>`: at most 52 characters of [0-9a-z_-],
+    unique per tenant and task, and derivable without a read."""
+    tenant_hash = hashlib.sha256(tenant_id.encode()).hexdigest()[:12]
+    return [f"hb-{tenant_hash}-{task_id}-{n}" for n in range(1, count + 1)]
+
+
+def schedule_input(tenant_id: str, task_id: str) -> str:
+    return json.dumps({"tenant_id": tenant_id, "task_id": task_id, "scheduled_time": SCHEDULED_TIME})
+
+
+@dataclass(frozen=True)
+class ScheduleTarget:
+    """Where schedules point and how they retry: the stack's executor, role and dead-letter queue."""
+
+    group: str
+    executor_arn: str
+    role_arn: str
+    dlq_arn: str | None = None
+    max_retries: int = 3
+    max_event_age_seconds: int = 3600
+
+
+class SchedulesGateway:
+    def __init__(self, client: EventBridgeSchedulerClient, target: ScheduleTarget) -> None:
+        self._client = client
+        self._target = target
+
+    def put(
+        self,
+        name: str,
+        schedule: EventBridgeSchedule,
+        *,
+        tenant_id: str,
+        task_id: str,
+        enabled: bool,
+        one_time: bool,
+        create: bool,
+    ) -> None:
+        """Create, or replace whole (UpdateSchedule replaces every field), one schedule."""
+        target: dict[str, Any] = {
+            "Arn": self._target.executor_arn,
+            "RoleArn": self._target.role_arn,
+            "Input": schedule_input(tenant_id, task_id),
+            "RetryPolicy": {
+                "MaximumRetryAttempts": self._target.max_retries,
+                "MaximumEventAgeInSeconds": self._target.max_event_age_seconds,
+            },
+        }
+        if self._target.dlq_arn:
+            target["DeadLetterConfig"] = {"Arn": self._target.dlq_arn}
+        request: dict[str, Any] = {
+            "Name": name,
+            "GroupName": self._target.group,
+            "ScheduleExpression": schedule.expression,
+            "ScheduleExpressionTimezone": schedule.timezone,
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED" if enabled else "DISABLED",
+            "Target": target,
+            "ActionAfterCompletion": "DELETE" if one_time else "NONE",
+        }
+        call = self._client.create_schedule if create else self._client.update_schedule
+        try:
+            call(**request)
+        except ClientError as exc:
+            code = error_code(exc)
+            if not create and code == "ResourceNotFoundException":
+                # A one-time schedule deletes itself after it runs: putting it back is a create.
+                self.put(
+                    name,
+                    schedule,
+                    tenant_id=tenant_id,
+                    task_id=task_id,
+                    enabled=enabled,
+                    one_time=one_time,
+                    create=True,
+                )
+                return
+            if code == "ValidationException":
+                message = exc.response.get("Error", {}).get("Message", "")
+                raise InvalidRequestError(
+                    f"EventBridge Scheduler rejected the schedule: {message}", param="schedule"
+                ) from exc
+            raise DependencyError(f"saving the schedule failed ({code})") from exc
+
+    def delete(self, name: str) -> None:
+        """Delete one schedule; one already gone counts as deleted."""
+        try:
+            self._client.delete_schedule(Name=name, GroupName=self._target.group)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return
+            raise DependencyError(f"deleting the schedule failed ({error_code(exc)})") from exc
+
+    def set_state(self, name: str, *, enabled: bool) -> None:
+        """Enable or disable an existing schedule, keeping everything else (used by the executor's
+        auto-disable). Reads the schedule because UpdateSchedule replaces every field."""
+        try:
+            current = self._client.get_schedule(Name=name, GroupName=self._target.group)
+            request: dict[str, Any] = {
+                key: current[key]
+                for key in (
+                    "Name",
+                    "GroupName",
+                    "ScheduleExpression",
+                    "ScheduleExpressionTimezone",
+                    "FlexibleTimeWindow",
+                    "Target",
+                    "ActionAfterCompletion",
+                    "StartDate",
+                    "EndDate",
+                )
+                if key in current
+            }
+            request["State"] = "ENABLED" if enabled else "DISABLED"
+            self._client.update_schedule(**request)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return
+            raise DependencyError(f"updating the schedule failed ({error_code(exc)})") from exc

@@ -1,0 +1,254 @@
+"""Task logic: create, read, list, change and delete tasks, keeping each task row and its
+EventBridge schedule(s) consistent whatever fails. Knows nothing of HTTP.
+
+Ordering, so that no failure leaves a row without its schedule or a schedule without its row:
+- create: schedules first, then the row (with the quota check) in one transaction; if the row
+  fails, the schedules are deleted again. A crash between the two leaves only a schedule, which
+  the executor removes when it fires for a task that does not exist.
+- change: schedules first, then the row, conditional on the version read; if the row write fails,
+  the old schedules are put back.
+- delete: schedules first, then the row; a failure half-way leaves the row, so a retry completes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from heartbeat.dal.schedules import schedule_names
+from heartbeat.errors import HeartbeatError, InvalidRequestError
+from heartbeat.ids import new_id
+from heartbeat.models.requests import MAX_DESCRIPTION_BYTES, MAX_PROMPT_BYTES, TaskCreate, TaskPatch
+from heartbeat.models.task import Task, TaskState
+from heartbeat.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from heartbeat.dal.schedules import SchedulesGateway
+    from heartbeat.dal.tasks import TasksTable
+    from heartbeat.schedule import Schedule
+
+logger = logging.getLogger(__name__)
+
+_NOT_NULLABLE = ("name", "prompt", "schedule", "enabled")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class TaskPolicy:
+    quota: int
+    default_model: str
+    # Raises InvalidRequestError when a `provider/model` cannot run in this deployment.
+    check_model: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    tasks: list[Task]
+    total: int
+    next_cursor: str | None
+
+
+class TaskService:
+    def __init__(
+        self,
+        tasks: TasksTable,
+        schedules: SchedulesGateway,
+        policy: TaskPolicy,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._tasks = tasks
+        self._schedules = schedules
+        self._policy = policy
+        self._clock = clock
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, tenant_id: str, task_id: str) -> Task:
+        return self._tasks.get(tenant_id, task_id)
+
+    def page(self, tenant_id: str, limit: int, cursor: str | None) -> TaskPage:
+        tasks, next_cursor = self._tasks.page(tenant_id, limit, cursor)
+        return TaskPage(tasks=tasks, total=self._tasks.count(tenant_id), next_cursor=next_cursor)
+
+    # -- writes ------------------------------------------------------------------------------
+    def create(self, tenant_id: str, request: TaskCreate) -> Task:
+        now = self._clock()
+        _check_sizes(request.prompt, request.description)
+        schedule = _parse(request.schedule, request.timezone, now)
+        model = request.model or self._policy.default_model
+        self._check_model(model)
+        stamp = iso(now)
+        task = Task(
+            tenant_id=tenant_id,
+            id=new_id("cron", int(now.timestamp() * 1000)),
+            name=request.name,
+            prompt=request.prompt,
+            schedule=schedule.to_api(),
+            model=model,
+            created_at=stamp,
+            updated_at=stamp,
+            description=request.description,
+            conversation_id=request.conversation_id,
+            enabled=request.enabled,
+            schedule_count=len(schedule.eventbridge()),
+            state=TaskState(next_run_at=_next_run(schedule, now, request.enabled)),
+        )
+        created: list[str] = []
+        try:
+            for name, eventbridge in zip(
+                schedule_names(tenant_id, task.id, task.schedule_count), schedule.eventbridge(), strict=True
+            ):
+                self._schedules.put(
+                    name,
+                    eventbridge,
+                    tenant_id=tenant_id,
+                    task_id=task.id,
+                    enabled=task.enabled,
+                    one_time=schedule.one_time,
+                    create=True,
+                )
+                created.append(name)
+            self._tasks.insert(task, self._policy.quota)
+        except HeartbeatError:
+            self._delete_schedules(created)
+            raise
+        return task
+
+    def update(self, tenant_id: str, task_id: str, patch: TaskPatch) -> Task:
+        now = self._clock()
+        current = self._tasks.get(tenant_id, task_id)
+        fields = patch.model_fields_set
+        for name in _NOT_NULLABLE:
+            if name in fields and getattr(patch, name) is None:
+                raise InvalidRequestError(f"{name} cannot be null: leave it out to keep it", param=name)
+        if "prompt" in fields or "description" in fields:
+            _check_sizes(patch.prompt or "", patch.description)
+        changes: dict[str, Any] = {
+            name: getattr(patch, name)
+            for name in ("name", "prompt", "description", "conversation_id")
+            if name in fields
+        }
+        if "model" in fields:
+            changes["model"] = patch.model or self._policy.default_model
+            self._check_model(changes["model"])
+
+        enabled = current.enabled if patch.enabled is None else patch.enabled
+        reschedule = bool({"schedule", "timezone", "enabled"} & fields)
+        schedule = _parse(*_schedule_source(current, patch), now) if reschedule else None
+        state = current.state
+        if enabled and not current.enabled:  # re-enabled by the user: a fresh start
+            state = TaskState(
+                last_run_at=state.last_run_at, last_status=state.last_status, last_run_id=state.last_run_id
+            )
+        if schedule is not None:
+            changes["schedule"] = schedule.to_api()
+            changes["schedule_count"] = len(schedule.eventbridge())
+            state = TaskState(**{**state.__dict__, "next_run_at": _next_run(schedule, now, enabled)})
+        updated = current.evolve(
+            **changes, enabled=enabled, state=state, updated_at=iso(now), version=current.version + 1
+        )
+
+        if schedule is None:
+            self._tasks.replace(updated, expected_version=current.version)
+            return updated
+        try:
+            self._put_schedules(updated, schedule, previous_count=current.schedule_count)
+            self._tasks.replace(updated, expected_version=current.version)
+        except HeartbeatError:
+            self._restore_schedules(current, written_count=updated.schedule_count)
+            raise
+        return updated
+
+    def delete(self, tenant_id: str, task_id: str) -> None:
+        current = self._tasks.get(tenant_id, task_id)
+        for name in schedule_names(tenant_id, task_id, current.schedule_count):
+            self._schedules.delete(name)
+        self._tasks.delete(tenant_id, task_id)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _check_model(self, model: str) -> None:
+        if self._policy.check_model is not None:
+            self._policy.check_model(model)
+
+    def _put_schedules(self, task: Task, schedule: Schedule, previous_count: int) -> None:
+        names = schedule_names(task.tenant_id, task.id, max(task.schedule_count, previous_count))
+        for index, name in enumerate(names):
+            if index < task.schedule_count:
+                self._schedules.put(
+                    name,
+                    schedule.eventbridge()[index],
+                    tenant_id=task.tenant_id,
+                    task_id=task.id,
+                    enabled=task.enabled,
+                    one_time=schedule.one_time,
+                    create=index >= previous_count,
+                )
+            else:
+                self._schedules.delete(name)
+
+    def _restore_schedules(self, previous: Task, written_count: int) -> None:
+        """Put the schedules of `previous` back after a failed change (best effort: a failure here
+        is logged, and the row, which still describes `previous`, is the source of truth)."""
+        try:
+            schedule = _parse(previous.schedule, None, _EPOCH)
+            self._put_schedules(
+                previous, schedule, previous_count=max(written_count, previous.schedule_count)
+            )
+        except HeartbeatError:
+            logger.exception("restoring the schedules of task %s failed", previous.id)
+
+    def _delete_schedules(self, names: list[str]) -> None:
+        for name in names:
+            try:
+                self._schedules.delete(name)
+            except HeartbeatError:
+                logger.exception("removing schedule %s after a failed create failed", name)
+
+
+def _parse(value: str | dict[str, Any], timezone: str | None, now: datetime) -> Schedule:
+    from heartbeat.schedule import parse_schedule
+
+    return parse_schedule(value, timezone, now=now)
+
+
+def _schedule_source(current: Task, patch: TaskPatch) -> tuple[str | dict[str, Any], str | None]:
+    """What to parse for a changed schedule: the new value if sent, else the current one; a new
+    timezone applies to either, and a new cron string keeps the current timezone unless sent."""
+    fields = patch.model_fields_set
+    current_tz = current.schedule.get("timezone")
+    if "schedule" in fields and patch.schedule is not None:
+        if isinstance(patch.schedule, str):
+            return patch.schedule, patch.timezone if "timezone" in fields else current_tz
+        return patch.schedule, patch.timezone if "timezone" in fields else None
+    source = dict(current.schedule)
+    if "timezone" in fields:
+        if source.get("type") != "cron":
+            raise InvalidRequestError(
+                f"timezone applies to cron schedules; this task's schedule is of type '{source.get('type')}'",
+                param="timezone",
+            )
+        source["timezone"] = patch.timezone or "UTC"
+    return source, None
+
+
+def _next_run(schedule: Schedule, now: datetime, enabled: bool) -> str | None:
+    if not enabled:
+        return None
+    nxt = schedule.next_after(now)
+    return iso(nxt) if nxt is not None else None
+
+
+def _check_sizes(prompt: str, description: str | None) -> None:
+    if len(prompt.encode()) > MAX_PROMPT_BYTES:
+        raise InvalidRequestError(
+            f"prompt is {len(prompt.encode())} bytes; the limit is {MAX_PROMPT_BYTES} bytes (32 KiB): shorten it",
+            param="prompt",
+        )
+    if description is not None and len(description.encode()) > MAX_DESCRIPTION_BYTES:
+        raise InvalidRequestError(
+            f"description is {len(description.encode())} bytes; the limit is {MAX_DESCRIPTION_BYTES} bytes "
+            "(2 KiB): shorten it",
+            param="description",
+        )

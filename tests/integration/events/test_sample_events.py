@@ -1,0 +1,81 @@
+"""Every sample event in events/ runs through its handler (functions/<name>/app.py) against moto
+and gets the answer the contract promises, so `sam local invoke -e` and `heartbeat invoke` users
+start from events that work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from heartbeat.dal.keys import KeysTable
+from heartbeat.dal.tasks import TasksTable
+from heartbeat.keys.model import ApiKey, hash_key
+from heartbeat.models.task import Task
+from support.api import LambdaContext, load_function
+
+EVENTS = Path(__file__).resolve().parents[3] / "events"
+SAMPLE_KEY = "hb_test_sample-key-for-local-invoke-0000000000000"
+SAMPLE_TASK = "cron_01jdqm5v0n8g2x3k4y5z6a7b8c"
+
+# The api answers each sample request with (status, top-level keys of the body).
+EXPECTED = {
+    "api-create-task.json": (201, {"task"}),
+    "api-list-tasks.json": (200, {"tasks", "total", "next_cursor"}),
+    "api-get-task.json": (200, {"task"}),
+    "api-update-task.json": (200, {"task"}),
+    "api-delete-task.json": (200, {"ok", "id"}),
+}
+
+
+@pytest.fixture
+def seeded(aws, monkeypatch):
+    for name, value in aws.env.items():
+        monkeypatch.setenv(name, value)
+    KeysTable(aws.dynamodb, aws.env["KEYS_TABLE"]).put(
+        hash_key(SAMPLE_KEY),
+        ApiKey(
+            key_id="key_sample",
+            tenant_id="demo",
+            scopes=frozenset({"config.read", "config.write"}),
+            prefix=SAMPLE_KEY[:12],
+            created_at="2026-11-22T00:00:00.000Z",
+        ),
+    )
+    TasksTable(aws.dynamodb, aws.env["TASKS_TABLE"]).insert(
+        Task(
+            tenant_id="demo",
+            id=SAMPLE_TASK,
+            name="sample",
+            prompt="p",
+            schedule={"type": "cron", "expression": "0 18 * * *", "timezone": "UTC"},
+            model="offline/heartbeat",
+            created_at="2026-11-22T00:00:00.000Z",
+            updated_at="2026-11-22T00:00:00.000Z",
+        ),
+        quota=100,
+    )
+    return aws
+
+
+def test_every_api_event_has_an_expectation():
+    api_events = {p.name for p in EVENTS.glob("api-*.json")}
+    assert set(EXPECTED) <= api_events
+    for name in api_events - set(EXPECTED):
+        assert name.startswith(("api-run", "api-list-runs", "api-memory")), f"{name} has no expectation here"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_api_sample_events(seeded, name):
+    module = load_function("api")
+    response = module.handler(json.loads((EVENTS / name).read_text()), LambdaContext())
+    status, keys = EXPECTED[name]
+    assert response["statusCode"] == status, response["body"]
+    assert set(json.loads(response["body"])) == keys
+
+
+def test_authorizer_sample_event(seeded):
+    module = load_function("authorizer")
+    answer = module.handler(json.loads((EVENTS / "authorizer.json").read_text()), LambdaContext())
+    assert answer["isAuthorized"] is True and answer["context"]["tenant_id"] == "demo"
