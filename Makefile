@@ -47,7 +47,7 @@ build: install
 	PATH="$$(dirname "$(call find_python)"):$$PATH" $(SAM) build
 
 bench: install
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(SECTIONS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -8,12 +8,17 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from functools import cache
 
 from heartbeat.errors import InvalidRequestError
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+
+@cache
+def _codecs() -> tuple[Any, Any]:
+    # boto3's (de)serialisers, imported on first use: importing boto3 is most of a cold start.
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -27,15 +32,17 @@ def _to_dynamo(value: Any) -> Any:
 
 
 def serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(_to_dynamo(v)) for k, v in item.items()}
+    serializer = _codecs()[0]
+    return {k: serializer.serialize(_to_dynamo(v)) for k, v in item.items()}
 
 
 def value(v: Any) -> Any:
-    return _serializer.serialize(_to_dynamo(v))
+    return _codecs()[0].serialize(_to_dynamo(v))
 
 
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+    deserializer = _codecs()[1]
+    return {k: deserializer.deserialize(v) for k, v in item.items()}
 
 
 def error_code(exc: Exception) -> str:

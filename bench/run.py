@@ -1,0 +1,99 @@
+"""`make bench`: Heartbeat's cost and speed figures, side by side in one run, each beside its
+budget. Prints a table and writes JSON to bench/results/. Budgets are reported, not asserted."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# (section, module, keyword arguments). A section whose module is absent is reported as such.
+SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
+    ("cold_start", "bench.coldstart", {}),
+    ("aws_requests", "bench.requests", {}),
+    ("executor", "bench.executor_throughput", {}),
+    ("tokens", "bench.tokens", {}),
+    ("scheduler", "bench.scheduler_lateness", {}),
+    ("memory_search", "bench.memory_search", {}),
+]
+
+
+def _run(section: str, module_name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return {"skipped": f"{module_name} is not built yet"}
+    measure: Callable[..., dict[str, Any]] = module.measure
+    started = time.perf_counter()
+    result = measure(**kwargs)
+    result["_seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(figure, value, budget) rows for the table."""
+    rows: list[tuple[str, str, str]] = []
+    cold = results.get("cold_start", {})
+    if "functions" in cold:
+        rows.append(("cold start: import boto3 (floor)", f"{cold['boto3_import_s'] * 1000:.0f} ms", ""))
+        for name, fig in cold["functions"].items():
+            rows.append((f"cold start: {name}", f"{fig['ratio_to_boto3']:.2f}x ({fig['import_s'] * 1000:.0f} ms)",
+                         f"<= {fig['budget']}x {'ok' if fig['within_budget'] else 'OVER'}"))
+    for op, fig in results.get("aws_requests", {}).items():
+        if isinstance(fig, dict) and "requests" in fig:
+            budget = f"<= {fig['budget']} {'ok' if fig['within_budget'] else 'OVER'}" if fig["budget"] else ""
+            rows.append((f"AWS requests: {op}", f"{fig['requests']} (${fig['usd_per_million']}/M ops)", budget))
+    for section in ("executor", "tokens", "scheduler", "memory_search"):
+        for key, value in results.get(section, {}).items():
+            if key.startswith("_") or isinstance(value, dict | list):
+                continue
+            rows.append((f"{section}: {key}", str(value), str(results[section].get("_budgets", {}).get(key, ""))))
+    for section, fig in results.items():
+        if isinstance(fig, dict) and "skipped" in fig:
+            rows.append((section, "skipped", fig["skipped"]))
+    return rows
+
+
+def main() -> int:
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    only = set(sys.argv[1:])
+    results: dict[str, Any] = {
+        "_meta": {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        }
+    }
+    for section, module_name, kwargs in SECTIONS:
+        if only and section not in only:
+            continue
+        print(f"... {section}", file=sys.stderr, flush=True)
+        results[section] = _run(section, module_name, kwargs)
+    rows = _rows(results)
+    width = max(len(r[0]) for r in rows) if rows else 10
+    print(f"Heartbeat bench, {results['_meta']['date']}, {results['_meta']['machine']}\n")
+    print(f"| {'figure'.ljust(width)} | value | budget |\n|{'-' * (width + 2)}|---|---|")
+    for figure, value, budget in rows:
+        print(f"| {figure.ljust(width)} | {value} | {budget} |")
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for name in (f"{stamp}.json", "latest.json"):
+        (RESULTS / name).write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
