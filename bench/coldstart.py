@@ -20,9 +20,7 @@ PROBE = "import sys,time; t=time.perf_counter(); import {module}; print(time.per
 
 
 def functions(template: dict[str, Any]) -> list[str]:
-    return [
-        name for name, res in template["Resources"].items() if res["Type"] == "AWS::Serverless::Function"
-    ]
+    return [name for name, res in template["Resources"].items() if res["Type"] == "AWS::Serverless::Function"]
 
 
 def build_for_host() -> Path:
@@ -34,9 +32,21 @@ def build_for_host() -> Path:
     python_dir = Path(sys.executable).resolve().parent
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": f"{python_dir}:{os.environ['PATH']}"}
     subprocess.run(
-        [str(SAM), "build", "--template-file", str(template), "--base-dir", str(ROOT),
-         "--build-dir", str(BUILD_DIR), "--cached"],
-        check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        [
+            str(SAM),
+            "build",
+            "--template-file",
+            str(template),
+            "--base-dir",
+            str(ROOT),
+            "--build-dir",
+            str(BUILD_DIR),
+            "--cached",
+        ],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     return BUILD_DIR
 
@@ -48,7 +58,11 @@ def _time_import(module: str, path: list[Path]) -> float:
     env["AWS_DEFAULT_REGION"] = "us-east-1"
     out = subprocess.run(
         [sys.executable, "-c", PROBE.format(module=module)],
-        check=True, capture_output=True, text=True, env=env, cwd=path[0],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=path[0],
     )
     return float(out.stdout.strip().splitlines()[-1])
 

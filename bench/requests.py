@@ -19,7 +19,13 @@ PRICES = {
     "lambda_gb_second_arm64": 0.0000133334,
     "http_api_request": 1.00 / 1e6,
 }
-DYNAMO_WRITES = {"PutItem": 1, "UpdateItem": 1, "DeleteItem": 1, "TransactWriteItems": 4, "BatchWriteItem": 25}
+DYNAMO_WRITES = {
+    "PutItem": 1,
+    "UpdateItem": 1,
+    "DeleteItem": 1,
+    "TransactWriteItems": 4,
+    "BatchWriteItem": 25,
+}
 DYNAMO_READS = {"GetItem": 1, "Query": 1, "Scan": 1, "BatchGetItem": 1}
 BUDGETS = {"create": 3, "get": 1, "list_page": 2, "delete": 3, "run_overhead": 5}
 
@@ -62,15 +68,26 @@ def _api_caller(env: dict[str, str], clients: dict[str, Any]) -> Callable[..., t
     config = ApiConfig.from_env(env)
     handler = ApiHandler(lambda: Services(config, AwsClients(**clients)))
 
-    def call(method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> tuple[int, Any]:
+    def call(
+        method: str, path: str, body: Any = None, query: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         event = {
-            "version": "2.0", "routeKey": f"{method} {path}", "rawPath": path,
+            "version": "2.0",
+            "routeKey": f"{method} {path}",
+            "rawPath": path,
             "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
-            "queryStringParameters": query, "headers": {"content-type": "application/json"},
-            "requestContext": {"http": {"method": method, "path": path}, "requestId": "bench", "stage": "$default",
-                               "authorizer": {"lambda": {"tenant_id": "bench", "key_id": "k",
-                                                         "scopes": "config.read config.write"}}},
-            "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
+            "queryStringParameters": query,
+            "headers": {"content-type": "application/json"},
+            "requestContext": {
+                "http": {"method": method, "path": path},
+                "requestId": "bench",
+                "stage": "$default",
+                "authorizer": {
+                    "lambda": {"tenant_id": "bench", "key_id": "k", "scopes": "config.read config.write"}
+                },
+            },
+            "body": json.dumps(body) if body is not None else None,
+            "isBase64Encoded": False,
         }
         response = handler(event, None)
         return response["statusCode"], json.loads(response["body"])
@@ -91,8 +108,12 @@ def measure() -> dict[str, Any]:
         names = StackNames()
         clients = {s: boto3.client(s) for s in ("dynamodb", "scheduler", "s3", "sqs")}
         provision(**clients, names=names)
-        api_clients = {"dynamodb": clients["dynamodb"], "scheduler": clients["scheduler"], "s3": clients["s3"],
-                       "lambda_": boto3.client("lambda")}
+        api_clients = {
+            "dynamodb": clients["dynamodb"],
+            "scheduler": clients["scheduler"],
+            "s3": clients["s3"],
+            "lambda_": boto3.client("lambda"),
+        }
         counter = RequestCounter()
         counter.attach(*api_clients.values())
         call = _api_caller(names.environment(), api_clients)

@@ -48,17 +48,26 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     if "functions" in cold:
         rows.append(("cold start: import boto3 (floor)", f"{cold['boto3_import_s'] * 1000:.0f} ms", ""))
         for name, fig in cold["functions"].items():
-            rows.append((f"cold start: {name}", f"{fig['ratio_to_boto3']:.2f}x ({fig['import_s'] * 1000:.0f} ms)",
-                         f"<= {fig['budget']}x {'ok' if fig['within_budget'] else 'OVER'}"))
+            rows.append(
+                (
+                    f"cold start: {name}",
+                    f"{fig['ratio_to_boto3']:.2f}x ({fig['import_s'] * 1000:.0f} ms)",
+                    f"<= {fig['budget']}x {'ok' if fig['within_budget'] else 'OVER'}",
+                )
+            )
     for op, fig in results.get("aws_requests", {}).items():
         if isinstance(fig, dict) and "requests" in fig:
             budget = f"<= {fig['budget']} {'ok' if fig['within_budget'] else 'OVER'}" if fig["budget"] else ""
-            rows.append((f"AWS requests: {op}", f"{fig['requests']} (${fig['usd_per_million']}/M ops)", budget))
+            rows.append(
+                (f"AWS requests: {op}", f"{fig['requests']} (${fig['usd_per_million']}/M ops)", budget)
+            )
     for section in ("executor", "tokens", "scheduler", "memory_search"):
         for key, value in results.get(section, {}).items():
             if key.startswith("_") or isinstance(value, dict | list):
                 continue
-            rows.append((f"{section}: {key}", str(value), str(results[section].get("_budgets", {}).get(key, ""))))
+            rows.append(
+                (f"{section}: {key}", str(value), str(results[section].get("_budgets", {}).get(key, "")))
+            )
     for section, fig in results.items():
         if isinstance(fig, dict) and "skipped" in fig:
             rows.append((section, "skipped", fig["skipped"]))

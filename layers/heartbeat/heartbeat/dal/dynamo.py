@@ -6,9 +6,8 @@ import base64
 import binascii
 import json
 from decimal import Decimal
-from typing import Any
-
 from functools import cache
+from typing import Any
 
 from heartbeat.errors import InvalidRequestError
 

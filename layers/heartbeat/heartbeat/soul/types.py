@@ -26,6 +26,12 @@ class ToolCall:
     arguments: Mapping[str, Any]
 
 
+RAW_ARGUMENTS_KEY = "__raw_arguments__"
+"""A provider that receives tool arguments it cannot parse as a JSON object passes them on as
+`{RAW_ARGUMENTS_KEY: "<the text>"}`; the agent loop answers the model with an error tool message
+instead of calling the tool, and providers replay the raw text unchanged."""
+
+
 @dataclass(frozen=True)
 class Message:
     """One turn. `tool` messages carry the result of the call named by `tool_call_id`."""
@@ -39,6 +45,11 @@ class Message:
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens one model call (or a whole run, by `+`) consumed. `input_tokens` are the input tokens
+    processed without the cache; `cache_read_tokens` were served from the provider's prompt cache and
+    `cache_write_tokens` were written to it, so the prompt was the sum of the three. (OpenAI counts
+    cached tokens inside `prompt_tokens`; its provider subtracts them to fit this shape.)"""
+
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
@@ -50,6 +61,21 @@ class Usage:
             self.output_tokens + other.output_tokens,
             self.cache_read_tokens + other.cache_read_tokens,
             self.cache_write_tokens + other.cache_write_tokens,
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        """Every token the call processed: the three kinds of input and the output."""
+        return self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Usage:
+        """The inverse of `to_dict`; missing keys are zero."""
+        return cls(
+            int(data.get("input_tokens", 0) or 0),
+            int(data.get("output_tokens", 0) or 0),
+            int(data.get("cache_read_tokens", 0) or 0),
+            int(data.get("cache_write_tokens", 0) or 0),
         )
 
     def to_dict(self) -> dict[str, int]:
@@ -70,10 +96,16 @@ class ModelRequest:
     messages: tuple[Message, ...]
     tools: tuple[ToolSpec, ...] = ()
     max_tokens: int = 4096
+    timeout_s: float | None = None
+    """The most this call may take (the loop sets it from the Lambda's remaining time); a provider
+    uses the smaller of it and its own configured timeout."""
 
 
 @dataclass(frozen=True)
 class ModelResponse:
+    """`stop_reason` uses one vocabulary for every provider: `end_turn`, `tool_use`, `max_tokens`,
+    or the provider's own word for anything else."""
+
     text: str
     tool_calls: tuple[ToolCall, ...] = ()
     stop_reason: str = "end_turn"
@@ -121,3 +153,5 @@ class ModelError(Exception):
         self.transient = transient
         self.status = status
         self.retry_after = retry_after
+        # Tokens the run had spent when this error ended it (set by the agent loop), for the run record.
+        self.usage = Usage()
