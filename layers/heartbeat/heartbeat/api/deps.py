@@ -1,0 +1,81 @@
+"""What the routes need, built once per Lambda container from the config and the AWS clients
+passed in (tests pass moto-backed clients; nothing is patched)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from heartbeat.api.config import ApiConfig
+
+if TYPE_CHECKING:
+    from heartbeat.executor.invoker import RunInvoker
+    from heartbeat.executor.runs import RunsService
+    from heartbeat.tasks.service import TaskService
+
+
+@dataclass
+class AwsClients:
+    dynamodb: Any
+    scheduler: Any
+    s3: Any = None
+    lambda_: Any = None
+
+    @classmethod
+    def default(cls) -> AwsClients:
+        import boto3
+
+        return cls(
+            dynamodb=boto3.client("dynamodb"),
+            scheduler=boto3.client("scheduler"),
+            s3=boto3.client("s3"),
+            lambda_=boto3.client("lambda"),
+        )
+
+
+class Services:
+    """Services built on first use: a route pays only for what it touches."""
+
+    def __init__(self, config: ApiConfig, clients: AwsClients, invoker: RunInvoker | None = None) -> None:
+        self.config = config
+        self.clients = clients
+        # How run-now hands a run to the executor: an async Lambda invoke unless overridden (the
+        # local stack passes one that runs the executor in process).
+        self.invoker = invoker
+
+    @cached_property
+    def tasks(self) -> TaskService:
+        from heartbeat.dal.schedules import SchedulesGateway, ScheduleTarget
+        from heartbeat.dal.tasks import TasksTable
+        from heartbeat.tasks.service import TaskPolicy, TaskService
+
+        target = ScheduleTarget(
+            group=self.config.schedule_group,
+            executor_arn=self.config.executor_arn,
+            role_arn=self.config.scheduler_role_arn,
+            dlq_arn=self.config.dlq_arn,
+        )
+        return TaskService(
+            TasksTable(self.clients.dynamodb, self.config.tasks_table),
+            SchedulesGateway(self.clients.scheduler, target),
+            TaskPolicy(quota=self.config.task_quota, default_model=self.config.default_model),
+        )
+
+    @cached_property
+    def runs(self) -> RunsService:
+        from datetime import timedelta
+
+        from heartbeat.dal.runs import RunsTable
+        from heartbeat.dal.task_state import TaskStateTable
+        from heartbeat.executor.invoker import LambdaInvoker
+        from heartbeat.executor.runs import RunsService
+
+        invoker = self.invoker or LambdaInvoker(self.clients.lambda_, self.config.executor_arn)
+        retention_days = int(getattr(self.config, "run_retention_days", 30))
+        return RunsService(
+            RunsTable(self.clients.dynamodb, self.config.runs_table),
+            TaskStateTable(self.clients.dynamodb, self.config.tasks_table),
+            invoker,
+            retention=timedelta(days=retention_days),
+        )
