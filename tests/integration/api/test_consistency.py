@@ -96,7 +96,7 @@ def test_failed_update_schedule_keeps_old_task_and_schedule(api, aws, faults):
 def test_failed_row_update_puts_the_old_schedule_back(api, aws, faults):
     task = api.call("POST", "/v1/tasks", body=SEED)[1]["task"]
     before = {n: s["ScheduleExpression"] for n, s in schedules(aws).items()}
-    faults.fail("PutItem")
+    faults.fail("UpdateItem")
     status, _ = api.call("PATCH", f"/v1/tasks/{task['id']}", body={"schedule": "0 6 * * *"})
     assert status == 500
     assert api.call("GET", f"/v1/tasks/{task['id']}")[1]["task"] == task
@@ -105,7 +105,7 @@ def test_failed_row_update_puts_the_old_schedule_back(api, aws, faults):
 
 def test_failed_growth_to_two_schedules_rolls_back_to_one(api, aws, faults):
     task = api.call("POST", "/v1/tasks", body=SEED)[1]["task"]
-    faults.fail("PutItem")
+    faults.fail("UpdateItem")
     status, _ = api.call("PATCH", f"/v1/tasks/{task['id']}", body={"schedule": "0 9 1 * 1"})
     assert status == 500
     assert [s["ScheduleExpression"] for s in schedules(aws).values()] == ["cron(0 18 * * ? *)"]

@@ -212,3 +212,36 @@ def test_quota_is_429_and_leaves_nothing_behind(aws):
 def test_unknown_route_is_404_in_the_envelope(api):
     status, body = api.call("GET", "/v1/nothing")
     assert status == 404 and body["error"]["type"] == "not_found_error"
+
+
+def test_patch_keeps_what_the_executor_wrote(api, aws):
+    """A PATCH writes only the fields it changes: a run's lease and state written meanwhile survive."""
+    task = api.call("POST", "/v1/tasks", body=SEED)[1]["task"]
+    key = {"pk": {"S": "tenant-a"}, "sk": {"S": task["id"]}}
+    aws.dynamodb.update_item(
+        TableName=aws.env["TASKS_TABLE"], Key=key,
+        UpdateExpression="SET lease_run_id = :r, lease_until = :u, last_status = :s, last_run_id = :r",
+        ExpressionAttributeValues={":r": {"S": "run_x"}, ":u": {"N": "99999999999999"}, ":s": {"S": "ok"}},
+    )
+    status, body = api.call("PATCH", f"/v1/tasks/{task['id']}", body={"name": "renamed", "schedule": "0 6 * * *"})
+    assert status == 200
+    item = aws.dynamodb.get_item(TableName=aws.env["TASKS_TABLE"], Key=key)["Item"]
+    assert item["lease_run_id"]["S"] == "run_x" and item["lease_until"]["N"] == "99999999999999"
+    assert item["name"]["S"] == "renamed"
+    assert api.call("GET", f"/v1/tasks/{task['id']}")[1]["task"]["state"]["last_status"] == "ok"
+
+
+def test_a_concurrent_change_is_a_409(api, aws):
+    task = api.call("POST", "/v1/tasks", body=SEED)[1]["task"]
+    key = {"pk": {"S": "tenant-a"}, "sk": {"S": task["id"]}}
+    bump = {"TableName": aws.env["TASKS_TABLE"], "Key": key, "UpdateExpression": "ADD version :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}}}
+
+    def changed_meanwhile(**_):
+        aws.dynamodb.meta.events.unregister("before-call.dynamodb.UpdateItem", changed_meanwhile)
+        aws.dynamodb.update_item(**bump)
+
+    aws.dynamodb.meta.events.register("before-call.dynamodb.UpdateItem", changed_meanwhile)
+    status, body = api.call("PATCH", f"/v1/tasks/{task['id']}", body={"name": "mine"})
+    assert status == 409 and body["error"]["type"] == "conflict_error"
+    assert api.call("GET", f"/v1/tasks/{task['id']}")[1]["task"]["name"] == SEED["name"]

@@ -18,3 +18,4 @@ class ApiConfig(FunctionConfig):
     dlq_arn: str | None = Field(default=None, alias="SCHEDULE_DLQ_ARN")
     default_model: str = Field(alias="DEFAULT_MODEL")
     task_quota: int = Field(default=100, alias="TASK_QUOTA", ge=1)
+    run_retention_days: int = Field(default=30, alias="RUN_RETENTION_DAYS", ge=1)

@@ -72,10 +72,9 @@ class Services:
         from heartbeat.executor.runs import RunsService
 
         invoker = self.invoker or LambdaInvoker(self.clients.lambda_, self.config.executor_arn)
-        retention_days = int(getattr(self.config, "run_retention_days", 30))
         return RunsService(
             RunsTable(self.clients.dynamodb, self.config.runs_table),
             TaskStateTable(self.clients.dynamodb, self.config.tasks_table),
             invoker,
-            retention=timedelta(days=retention_days),
+            retention=timedelta(days=self.config.run_retention_days),
         )

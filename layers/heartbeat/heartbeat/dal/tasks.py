@@ -69,14 +69,25 @@ class TasksTable:
                 raise ConflictError(f"a task with id '{task.id}' already exists") from exc
             raise DependencyError(f"saving the task failed ({error_code(exc)})") from exc
 
-    def replace(self, task: Task, expected_version: int) -> None:
-        """Write the whole task if nobody changed it since `expected_version` was read."""
+    def update(self, task: Task, attributes: set[str], expected_version: int) -> None:
+        """Write only `attributes` of `task` (an attribute whose value is None is removed), if
+        nobody changed the task since `expected_version` was read. Everything else on the item,
+        such as the executor's lease and run state, is left as it is."""
+        item = task_to_item(task)
+        names = {f"#a{i}": name for i, name in enumerate(sorted(attributes | {"version"}))}
+        sets = [f"{alias} = :v{alias[2:]}" for alias, name in names.items() if name in item]
+        removes = [alias for alias, name in names.items() if name not in item]
+        values = {f":v{alias[2:]}": value(item[name]) for alias, name in names.items() if name in item}
+        values[":expected"] = value(expected_version)
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
-            self._client.put_item(
+            self._client.update_item(
                 TableName=self._table,
-                Item=serialize(task_to_item(task)),
+                Key={"pk": {"S": task.tenant_id}, "sk": {"S": task.id}},
+                UpdateExpression=expression,
                 ConditionExpression="attribute_exists(pk) AND version = :expected",
-                ExpressionAttributeValues={":expected": value(expected_version)},
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":

@@ -138,24 +138,27 @@ class TaskService:
         reschedule = bool({"schedule", "timezone", "enabled"} & fields)
         schedule = _parse(*_schedule_source(current, patch), now) if reschedule else None
         state = current.state
+        attributes = set(changes) | {"enabled", "updated_at"}
         if enabled and not current.enabled:  # re-enabled by the user: a fresh start
             state = TaskState(
                 last_run_at=state.last_run_at, last_status=state.last_status, last_run_id=state.last_run_id
             )
+            attributes |= {"consecutive_errors", "last_error", "disabled_reason", "backoff_until"}
         if schedule is not None:
             changes["schedule"] = schedule.to_api()
             changes["schedule_count"] = len(schedule.eventbridge())
             state = TaskState(**{**state.__dict__, "next_run_at": _next_run(schedule, now, enabled)})
+            attributes |= {"schedule", "schedule_count", "next_run_at"}
         updated = current.evolve(
             **changes, enabled=enabled, state=state, updated_at=iso(now), version=current.version + 1
         )
 
         if schedule is None:
-            self._tasks.replace(updated, expected_version=current.version)
+            self._tasks.update(updated, attributes, expected_version=current.version)
             return updated
         try:
             self._put_schedules(updated, schedule, previous_count=current.schedule_count)
-            self._tasks.replace(updated, expected_version=current.version)
+            self._tasks.update(updated, attributes, expected_version=current.version)
         except HeartbeatError:
             self._restore_schedules(current, written_count=updated.schedule_count)
             raise

@@ -1,0 +1,208 @@
+"""The Runs table: run records, slot claims and the tenants' concurrency slots.
+
+| pk | sk | item |
+| --- | --- | --- |
+| `{tenant}#{task}` | `run#{run_id}` | a run record (TTL `expires_at`); a scheduled run's id is derived from its slot, so the record is also the slot's claim |
+| `{tenant}#concurrency` | `slot#{n}` | one of the tenant's K run slots, held until `lease_until` |
+
+Every write that decides something (who owns a slot, who runs a queued run, who holds a
+concurrency slot) is a conditional write, so concurrent deliveries agree without locks.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from heartbeat.dal.dynamo import decode_cursor, deserialize, encode_cursor, error_code, serialize, value
+from heartbeat.errors import DependencyError, NotFoundError
+from heartbeat.models.run import RUN_SK_PREFIX, Run, run_from_item, run_to_item, runs_pk
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+CONCURRENCY_PK_SUFFIX = "#concurrency"
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return error_code(exc) == "ConditionalCheckFailedException"
+
+
+def cancellation_codes(exc: ClientError) -> list[str]:
+    """Per-item reasons of a cancelled transaction (`ConditionalCheckFailed`, `None`, ...)."""
+    if error_code(exc) != "TransactionCanceledException":
+        return []
+    reasons = exc.response.get("CancellationReasons") or []
+    return [str(r.get("Code", "None")) for r in reasons]
+
+
+class RunsTable:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    @property
+    def table_name(self) -> str:
+        return self._table
+
+    @staticmethod
+    def run_key(tenant_id: str, task_id: str, run_id: str) -> dict[str, Any]:
+        return {"pk": {"S": runs_pk(tenant_id, task_id)}, "sk": {"S": RUN_SK_PREFIX + run_id}}
+
+    # -- slots -------------------------------------------------------------------------------
+    def claim_slot(self, run: Run) -> bool:
+        """Store `run` unless a record with its id exists. A scheduled run's id is derived from its
+        slot (`slot_run_id`), so this one conditional put is the slot's claim: False means another
+        delivery of the same slot got there first, and nothing is written."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=serialize(run_to_item(run)),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise DependencyError(f"claiming the slot failed ({error_code(exc)})") from exc
+        return True
+
+    # -- run records -------------------------------------------------------------------------
+    def insert(self, run: Run) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=serialize(run_to_item(run)),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            raise DependencyError(f"saving the run failed ({error_code(exc)})") from exc
+
+    def get(self, tenant_id: str, task_id: str, run_id: str) -> Run:
+        try:
+            response = self._client.get_item(
+                TableName=self._table, Key=self.run_key(tenant_id, task_id, run_id), ConsistentRead=True
+            )
+        except ClientError as exc:
+            raise DependencyError(f"reading the run failed ({error_code(exc)})") from exc
+        if "Item" not in response:
+            raise NotFoundError(f"no run with id '{run_id}'", param="run_id")
+        return run_from_item(deserialize(response["Item"]))
+
+    def save_if(self, run: Run, statuses: Iterable[str], *, or_reason: str | None = None) -> bool:
+        """Write the whole record if it is still in one of `statuses` (or, with `or_reason`, has
+        that reason). False when another writer moved it on first."""
+        names = {"#s": "status"}
+        values: dict[str, Any] = {}
+        options = []
+        for index, status in enumerate(statuses):
+            values[f":s{index}"] = value(status)
+            options.append(f":s{index}")
+        condition = f"#s IN ({', '.join(options)})"
+        if or_reason is not None:
+            names["#r"] = "reason"
+            values[":r"] = value(or_reason)
+            condition = f"({condition}) OR #r = :r"
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=serialize(run_to_item(run)),
+                ConditionExpression=f"attribute_exists(pk) AND ({condition})",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise DependencyError(f"saving the run failed ({error_code(exc)})") from exc
+        return True
+
+    def set_reason_if_queued(self, tenant_id: str, task_id: str, run_id: str, reason: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self.run_key(tenant_id, task_id, run_id),
+                UpdateExpression="SET #r = :r",
+                ConditionExpression="#s = :queued",
+                ExpressionAttributeNames={"#r": "reason", "#s": "status"},
+                ExpressionAttributeValues={":r": value(reason), ":queued": value("queued")},
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return
+            raise DependencyError(f"updating the run failed ({error_code(exc)})") from exc
+
+    def page(
+        self, tenant_id: str, task_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Run], str | None]:
+        """One page of a task's runs, newest first, and the cursor of the next page."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": runs_pk(tenant_id, task_id)},
+                ":prefix": {"S": RUN_SK_PREFIX},
+            },
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            query["ExclusiveStartKey"] = {
+                "pk": {"S": runs_pk(tenant_id, task_id)},
+                "sk": {"S": decode_cursor(cursor, RUN_SK_PREFIX)},
+            }
+        try:
+            response = self._client.query(**query)
+        except ClientError as exc:
+            raise DependencyError(f"listing runs failed ({error_code(exc)})") from exc
+        runs = [run_from_item(deserialize(item)) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return runs, (encode_cursor(last) if last and len(runs) == limit else None)
+
+    # -- tenant concurrency ------------------------------------------------------------------
+    def acquire_concurrency(
+        self, tenant_id: str, run_id: str, *, limit: int, now_ms: int, until_ms: int
+    ) -> int | None:
+        """Take one of the tenant's `limit` run slots until `until_ms` (epoch ms); the slot's
+        number, or None when all are held. A slot whose holder crashed frees itself at its expiry."""
+        start = random.randrange(limit)  # noqa: S311 - spreads contention, not security
+        for offset in range(limit):
+            index = (start + offset) % limit
+            try:
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=self._concurrency_key(tenant_id, index),
+                    UpdateExpression="SET lease_until = :until, run_id = :run",
+                    ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
+                    ExpressionAttributeValues={
+                        ":until": value(until_ms),
+                        ":run": value(run_id),
+                        ":now": value(now_ms),
+                    },
+                )
+            except ClientError as exc:
+                if _conditional_failed(exc):
+                    continue
+                raise DependencyError(f"taking a run slot failed ({error_code(exc)})") from exc
+            return index
+        return None
+
+    def release_concurrency(self, tenant_id: str, index: int, run_id: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._concurrency_key(tenant_id, index),
+                UpdateExpression="REMOVE lease_until, run_id",
+                ConditionExpression="run_id = :run",
+                ExpressionAttributeValues={":run": value(run_id)},
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return  # it expired and another run holds it now
+            raise DependencyError(f"releasing a run slot failed ({error_code(exc)})") from exc
+
+    @staticmethod
+    def _concurrency_key(tenant_id: str, index: int) -> dict[str, Any]:
+        return {"pk": {"S": tenant_id + CONCURRENCY_PK_SUFFIX}, "sk": {"S": f"slot#{index}"}}

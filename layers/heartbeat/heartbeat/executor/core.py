@@ -1,0 +1,518 @@
+"""The tenant executor: one run per (task, scheduled slot), whatever EventBridge delivers.
+
+For a scheduled delivery `{tenant_id, task_id, scheduled_time}`:
+1. Read the task. Gone: remove its schedules if they are older than the API's create window, and
+   record nothing.
+2. Claim the slot: a conditional put of a `queued` run record whose id is derived from (tenant,
+   task, scheduled time). A delivery that finds the record is a duplicate and does nothing (unless
+   the run has sat `queued` longer than a minute: its delivery died, and this one carries it on).
+3. Decide: a disabled task, a task backing off after errors, or a task whose previous run holds its
+   lease gets a `skipped` run (with the reason) and a state update.
+4. Take one of the tenant's K run slots; none free: the run stays `queued` and a one-time retry
+   schedule redelivers it later (never dropped; recorded `skipped` after MAX_QUEUE_SECONDS).
+5. One transaction takes the task's lease (free or expired) and moves the run to `running`.
+6. Run the Soul; record the run (output over 64 KiB to S3) and the task's state (errors, backoff,
+   auto-disable with the schedules); release the lease and the tenant slot.
+
+Run-now (and the retry schedule) send the queued run's `run_id` and enter at step 3. Manual runs
+skip the disabled and backoff checks but hold the lease and count against the tenant's limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from heartbeat.dal.schedules import schedule_names
+from heartbeat.dal.task_state import RunState, StartResult, TaskSnapshot
+from heartbeat.errors import DependencyError, HeartbeatError, NotFoundError
+from heartbeat.executor.artifacts import MAX_INLINE_OUTPUT_BYTES, preview
+from heartbeat.executor.backoff import backoff_until
+from heartbeat.executor.events import ExecutorEvent
+from heartbeat.executor.soul import SoulRequest, SoulResult, SoulRunner
+from heartbeat.models.run import Run, slot_run_id
+from heartbeat.soul.types import ModelError, Usage
+from heartbeat.timeutil import iso, parse_iso, utcnow
+
+if TYPE_CHECKING:
+    from heartbeat.dal.runs import RunsTable
+    from heartbeat.dal.schedules import SchedulesGateway
+    from heartbeat.dal.task_state import TaskStateTable
+    from heartbeat.executor.artifacts import OutputStore, TranscriptStore
+    from heartbeat.executor.schedules import OrphanJanitor, RetrySchedules
+    from heartbeat.models.task import Task
+
+logger = logging.getLogger(__name__)
+
+OutcomeStatus = Literal["ok", "error", "skipped", "queued", "duplicate", "orphan", "ignored"]
+LEASE_EXPIRED_REASON = "lease_expired"
+MAX_ERROR_CHARS = 2000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery did. `run` is the record it wrote (none for duplicates and orphans)."""
+
+    status: OutcomeStatus
+    run: Run | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ExecutorPolicy:
+    max_consecutive_errors: int = 10
+    tenant_concurrency: int = 5
+    retention: timedelta = timedelta(days=30)
+    max_queue: timedelta = timedelta(hours=1)
+    default_lease: timedelta = timedelta(minutes=15)  # when the Lambda's remaining time is unknown
+    lease_margin: timedelta = timedelta(seconds=60)  # the lease outlives the Lambda's timeout by this
+    stale_queued: timedelta = timedelta(seconds=60)  # a queued run this old lost its delivery
+    first_retry: timedelta = timedelta(seconds=30)
+    max_retry: timedelta = timedelta(minutes=5)
+
+
+@dataclass
+class ExecutorDeps:
+    state: TaskStateTable
+    runs: RunsTable
+    schedules: SchedulesGateway
+    retries: RetrySchedules
+    janitor: OrphanJanitor
+    outputs: OutputStore
+    transcripts: TranscriptStore
+    soul: SoulRunner
+
+
+def schedule_next_run(task: Task, now: datetime) -> str | None:
+    """When the task's schedule fires next after `now` (None when disabled or never again)."""
+    from heartbeat.schedule import ScheduleError, parse_schedule
+
+    if not task.enabled:
+        return None
+    try:
+        schedule = parse_schedule(task.schedule, None, now=_EPOCH)
+    except ScheduleError:
+        logger.warning("task %s has a schedule the engine no longer accepts", task.id)
+        return None
+    nxt = schedule.next_after(now)
+    return iso(nxt) if nxt is not None else None
+
+
+def _ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+def _clip(message: str) -> str:
+    return message if len(message) <= MAX_ERROR_CHARS else message[: MAX_ERROR_CHARS - 1] + "…"
+
+
+class Executor:
+    def __init__(
+        self,
+        deps: ExecutorDeps,
+        policy: ExecutorPolicy,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        next_run: Callable[[Task, datetime], str | None] = schedule_next_run,
+        on_run: Callable[[Run], None] | None = None,
+    ) -> None:
+        self._d = deps
+        self._p = policy
+        self._clock = clock
+        self._next_run = next_run
+        self._on_run = on_run
+
+    # -- entry -------------------------------------------------------------------------------
+    def handle(
+        self,
+        event: Mapping[str, Any],
+        *,
+        remaining_ms: Callable[[], int] | None = None,
+        executor_arn: str | None = None,
+    ) -> Outcome:
+        """Process one delivery. Raises `InvalidRequestError` for an event that is not an executor
+        event, `DependencyError` when AWS fails before the run could be recorded (so the delivery
+        is retried)."""
+        ev = ExecutorEvent.parse(event)
+        remaining = remaining_ms or self._default_remaining()
+        now = self._clock()
+        if ev.run_id is not None:
+            try:
+                run = self._d.runs.get(ev.tenant_id, ev.task_id, ev.run_id)
+            except NotFoundError:
+                return Outcome("ignored", reason=f"no run {ev.run_id} for task {ev.task_id}")
+            if run.status != "queued":
+                return Outcome("duplicate", run, f"run {run.id} is already {run.status}")
+            self._notify(run)
+            return self._process(run, ev, now, None, remaining, executor_arn)
+
+        snapshot = self._d.state.load(ev.tenant_id, ev.task_id)
+        if snapshot is None:
+            deleted = self._d.janitor.sweep(ev.tenant_id, ev.task_id)
+            return Outcome(
+                "orphan", reason=f"task {ev.task_id} does not exist; deleted schedules: {deleted or 'none'}"
+            )
+        task = snapshot.task
+        run = Run(
+            tenant_id=ev.tenant_id,
+            task_id=ev.task_id,
+            id=slot_run_id(ev.tenant_id, ev.task_id, ev.slot, _ms(ev.scheduled_time)),
+            status="queued",
+            trigger=ev.trigger,
+            scheduled_at=ev.slot,
+            created_at=iso(now),
+            expires_at=self._expires(now),
+            model=task.model,
+            conversation_id=task.conversation_id,
+        )
+        if not self._d.runs.claim_slot(run):
+            stale = self._stale_queued(ev, run.id, now)
+            if stale is None:
+                return Outcome("duplicate", reason=f"slot {ev.slot} was already claimed by run {run.id}")
+            run = stale
+        self._notify(run)
+        return self._process(run, ev, now, snapshot, remaining, executor_arn)
+
+    # -- deciding ----------------------------------------------------------------------------
+    def _stale_queued(self, ev: ExecutorEvent, owner: str, now: datetime) -> Run | None:
+        try:
+            run = self._d.runs.get(ev.tenant_id, ev.task_id, owner)
+        except NotFoundError:
+            return None
+        if run.status == "queued" and now - parse_iso(run.created_at) > self._p.stale_queued:
+            logger.info("carrying on run %s, queued since %s", run.id, run.created_at)
+            return run
+        return None
+
+    def _process(
+        self,
+        run: Run,
+        ev: ExecutorEvent,
+        now: datetime,
+        snapshot: TaskSnapshot | None,
+        remaining: Callable[[], int],
+        executor_arn: str | None,
+    ) -> Outcome:
+        if snapshot is None:
+            snapshot = self._d.state.load(run.tenant_id, run.task_id)
+            if snapshot is None:
+                return self._skip(run, None, "the task was deleted before the run started", now)
+        reason = self._skip_reason(run, snapshot, now)
+        if reason is not None:
+            return self._skip(run, snapshot, reason, now)
+
+        lease_until = now + timedelta(milliseconds=max(remaining(), 0)) + self._p.lease_margin
+        slot = self._d.runs.acquire_concurrency(
+            run.tenant_id,
+            run.id,
+            limit=self._p.tenant_concurrency,
+            now_ms=_ms(now),
+            until_ms=_ms(lease_until),
+        )
+        if slot is None:
+            return self._requeue(run, ev, snapshot, now, executor_arn)
+        try:
+            started_at = self._clock()
+            result = self._d.state.start(
+                run.tenant_id,
+                run.task_id,
+                runs=self._d.runs,
+                run_id=run.id,
+                started_at=iso(started_at),
+                now_ms=_ms(now),
+                lease_until_ms=_ms(lease_until),
+            )
+            if result is StartResult.RUN_TAKEN:
+                return Outcome("duplicate", run, f"run {run.id} was started by another delivery")
+            if result is StartResult.LEASE_HELD:
+                fresh = self._d.state.load(run.tenant_id, run.task_id)
+                if fresh is None:
+                    return self._skip(run, None, "the task was deleted before the run started", now)
+                return self._skip(run, fresh, self._lease_reason(fresh) or "another run holds the task", now)
+            self._sweep_previous(snapshot, run, now)
+            running = run.evolve(status="running", started_at=iso(started_at), reason=None)
+            return self._execute(running, snapshot, started_at, remaining)
+        finally:
+            self._d.runs.release_concurrency(run.tenant_id, slot, run.id)
+
+    def _skip_reason(self, run: Run, snapshot: TaskSnapshot, now: datetime) -> str | None:
+        task = snapshot.task
+        if run.trigger == "schedule":
+            if not task.enabled:
+                why = f": {task.state.disabled_reason}" if task.state.disabled_reason else ""
+                return f"the task is disabled{why}"
+            if snapshot.backoff_until is not None and parse_iso(snapshot.backoff_until) > now:
+                errors = task.state.consecutive_errors
+                return (
+                    f"backing off after {errors} consecutive failed run{'s' if errors != 1 else ''} until "
+                    f"{snapshot.backoff_until}; the last error: {task.state.last_error}"
+                )
+        if snapshot.lease_run_id != run.id:
+            return self._lease_reason(snapshot, now)
+        return None
+
+    def _lease_reason(self, snapshot: TaskSnapshot, now: datetime | None = None) -> str | None:
+        at = now or self._clock()
+        if not snapshot.lease_held(_ms(at)) or snapshot.lease_until_ms is None:
+            return None
+        until = iso(datetime.fromtimestamp(snapshot.lease_until_ms / 1000, tz=UTC))
+        return f"the previous run {snapshot.lease_run_id} is still running (it holds the task until {until})"
+
+    # -- outcomes without a run --------------------------------------------------------------
+    def _skip(self, run: Run, snapshot: TaskSnapshot | None, reason: str, now: datetime) -> Outcome:
+        final = run.evolve(
+            status="skipped", reason=reason, finished_at=iso(now), expires_at=self._expires(now)
+        )
+        if not self._d.runs.save_if(final, ("queued",)):
+            return Outcome("duplicate", run, f"run {run.id} was decided by another delivery")
+        if snapshot is not None:
+            task = snapshot.task
+            self._d.state.record_skip(
+                run.tenant_id,
+                run.task_id,
+                RunState(
+                    last_status="skipped",
+                    last_run_at=iso(now),
+                    last_run_id=run.id,
+                    next_run_at=self._next_run(task, now),
+                ),
+                expected_version=task.version,
+            )
+            if run.trigger == "schedule" and not task.enabled and task.state.disabled_reason:
+                self._disable_schedules(task)  # the executor disabled it: make sure its schedules are off
+        logger.info("run skipped: %s", reason)
+        return Outcome("skipped", final, reason)
+
+    def _requeue(
+        self, run: Run, ev: ExecutorEvent, snapshot: TaskSnapshot, now: datetime, executor_arn: str | None
+    ) -> Outcome:
+        limit = self._p.tenant_concurrency
+        waited = now - parse_iso(run.scheduled_at)
+        if waited > self._p.max_queue:
+            minutes = int(waited.total_seconds() // 60)
+            return self._skip(
+                run,
+                snapshot,
+                f"waited {minutes} minutes for a free run slot (this tenant had {limit} runs in progress "
+                "the whole time) and gave up: spread the tenant's schedules or raise TenantConcurrency",
+                now,
+            )
+        if executor_arn is None:
+            raise DependencyError("cannot schedule the run's retry: the executor's own ARN is not known")
+        attempt = ev.attempt + 1
+        delay = min(self._p.first_retry * 2 ** (attempt - 1), self._p.max_retry)
+        at = now + delay + timedelta(seconds=random.uniform(0, 10))  # noqa: S311 - jitter
+        payload = ExecutorEvent(
+            tenant_id=run.tenant_id,
+            task_id=run.task_id,
+            scheduled_time=parse_iso(run.scheduled_at),
+            run_id=run.id,
+            trigger=run.trigger,
+            attempt=attempt,
+        ).to_payload()
+        self._d.retries.schedule(run.id, at, payload, executor_arn=executor_arn)
+        reason = (
+            f"waiting for a free run slot: this tenant already has {limit} runs in progress; "
+            f"retry {attempt} at {iso(at)}"
+        )
+        self._d.runs.set_reason_if_queued(run.tenant_id, run.task_id, run.id, reason)
+        logger.info("run queued: %s", reason)
+        return Outcome("queued", run.evolve(reason=reason), reason)
+
+    def _sweep_previous(self, snapshot: TaskSnapshot, run: Run, now: datetime) -> None:
+        """The lease we took had expired: its run crashed or timed out. Say so in its record."""
+        previous = snapshot.lease_run_id
+        if previous is None or previous == run.id:
+            return
+        try:
+            stuck = self._d.runs.get(run.tenant_id, run.task_id, previous)
+        except NotFoundError:
+            return
+        if stuck.status != "running":
+            return
+        until = snapshot.lease_until_ms or _ms(now)
+        self._d.runs.save_if(
+            stuck.evolve(
+                status="error",
+                reason=LEASE_EXPIRED_REASON,
+                finished_at=iso(datetime.fromtimestamp(until / 1000, tz=UTC)),
+                error=(
+                    "the run did not finish before its lease expired: the executor timed out or crashed. "
+                    "If this repeats, simplify the task or raise the executor's timeout"
+                ),
+            ),
+            ("running",),
+        )
+
+    # -- running -----------------------------------------------------------------------------
+    def _execute(
+        self, run: Run, snapshot: TaskSnapshot, started: datetime, remaining: Callable[[], int]
+    ) -> Outcome:
+        task = snapshot.task
+        try:
+            history = (
+                self._d.transcripts.load(run.tenant_id, run.conversation_id) if run.conversation_id else []
+            )
+            result = self._d.soul(
+                SoulRequest(
+                    tenant_id=run.tenant_id,
+                    task_id=run.task_id,
+                    run_id=run.id,
+                    model=run.model or task.model,
+                    prompt=task.prompt,
+                    history=history,
+                    remaining_ms=remaining,
+                )
+            )
+        except ModelError as exc:
+            usage = getattr(exc, "usage", None)
+            return self._finish(
+                run,
+                snapshot,
+                started,
+                error=_clip(str(exc) or type(exc).__name__),
+                terminal=_is_terminal(exc),
+                usage=usage if isinstance(usage, Usage) else None,
+            )
+        except HeartbeatError as exc:
+            return self._finish(run, snapshot, started, error=_clip(exc.message), terminal=False)
+        except Exception as exc:
+            # The executor's one boundary: a bug in the model path must not leave the run
+            # `running` and the task leased until the lease expires. Record a failed run (the
+            # message names only the exception type; details go to the log) and re-raise so Lambda
+            # counts the error and the alarm fires. Lambda's retry then finds the run finished.
+            logger.exception("run %s failed unexpectedly", run.id)
+            self._finish(
+                run,
+                snapshot,
+                started,
+                terminal=False,
+                error=f"internal error ({type(exc).__name__}) while running the task; "
+                f"the operator can find run {run.id} in the executor's logs",
+            )
+            raise
+        return self._succeed(run, snapshot, started, result)
+
+    def _succeed(self, run: Run, snapshot: TaskSnapshot, started: datetime, result: SoulResult) -> Outcome:
+        error = None
+        if run.conversation_id:
+            try:
+                self._d.transcripts.append(
+                    run.tenant_id, run.conversation_id, result.new_messages, updated_at=iso(self._clock())
+                )
+            except DependencyError as exc:
+                error = (
+                    f"the run answered, but its turns could not be added to the conversation: {exc.message}"
+                )
+        return self._finish(run, snapshot, started, output=result.output, usage=result.usage, error=error)
+
+    def _finish(
+        self,
+        run: Run,
+        snapshot: TaskSnapshot,
+        started: datetime,
+        *,
+        output: str | None = None,
+        usage: Usage | None = None,
+        error: str | None = None,
+        terminal: bool = False,
+    ) -> Outcome:
+        task = snapshot.task
+        finished = self._clock()
+        status: Literal["ok", "error"] = "error" if error is not None else "ok"
+        errors = 0 if error is None else task.state.consecutive_errors + 1
+        if error is not None and terminal:
+            errors = max(errors, self._p.max_consecutive_errors)
+        disable = error is not None and task.enabled and errors >= self._p.max_consecutive_errors
+        record = run.evolve(
+            status=status,
+            finished_at=iso(finished),
+            duration_ms=max(int((finished - started).total_seconds() * 1000), 0),
+            usage=usage.to_dict() if usage is not None else None,
+            error=error,
+            expires_at=self._expires(finished),
+            **self._output_fields(run, output),
+        )
+        self._d.runs.save_if(record, ("running",), or_reason=LEASE_EXPIRED_REASON)
+        disabled_reason = None
+        if disable:
+            disabled_reason = (
+                f"disabled after an error that retrying cannot fix: {error}. Fix the cause, then re-enable the "
+                'task with PATCH {"enabled": true}'
+                if terminal
+                else f"disabled after {errors} consecutive failed runs; the last error: {error}. Fix the cause, "
+                'then re-enable the task with PATCH {"enabled": true}'
+            )
+        written = self._d.state.finish(
+            run.tenant_id,
+            run.task_id,
+            run.id,
+            RunState(
+                last_status=status,
+                last_run_at=run.started_at or iso(started),
+                last_run_id=run.id,
+                next_run_at=self._next_run(task, finished),
+                counts=True,
+                consecutive_errors=errors,
+                last_error=error,
+                backoff_until=iso(backoff_until(errors, finished)) if error is not None else None,
+                disabled_reason=_clip(disabled_reason) if disabled_reason else None,
+                updated_at=iso(finished),
+            ),
+            expected_version=task.version,
+        )
+        if not written:
+            logger.warning(
+                "run %s lost the task's lease (or the task was deleted); state not updated", run.id
+            )
+        elif disable:
+            self._disable_schedules(task)
+        if error is not None:
+            logger.warning("run failed: %s", error)
+        return Outcome(status, record, error)
+
+    def _output_fields(self, run: Run, output: str | None) -> dict[str, Any]:
+        if output is None:
+            return {}
+        size = len(output.encode())
+        if size <= MAX_INLINE_OUTPUT_BYTES:
+            return {"output": output, "output_bytes": size}
+        key = self._d.outputs.put(run.tenant_id, run.task_id, run.id, output)
+        return {"output": preview(output), "output_bytes": size, "output_key": key}
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _disable_schedules(self, task: Task) -> None:
+        for name in schedule_names(task.tenant_id, task.id, task.schedule_count):
+            try:
+                self._d.schedules.set_state(name, enabled=False)
+            except DependencyError:
+                # The task row says disabled; the next slot that arrives tries again.
+                logger.exception("disabling schedule %s failed", name)
+
+    def _expires(self, at: datetime) -> int:
+        return int((at + self._p.retention).timestamp())
+
+    def _notify(self, run: Run) -> None:
+        if self._on_run is not None:
+            self._on_run(run)
+
+    def _default_remaining(self) -> Callable[[], int]:
+        deadline = time.monotonic() + self._p.default_lease.total_seconds()
+        return lambda: int((deadline - time.monotonic()) * 1000)
+
+
+def _is_terminal(exc: ModelError) -> bool:
+    """Errors retrying cannot fix (bad key, unknown model or provider, invalid request). A run
+    that hit its own step/token/time bound is terminal for that run only, and counts once."""
+    from heartbeat.soul.agent import AgentLimitError
+
+    return not exc.transient and not isinstance(exc, AgentLimitError)
+
+
+__all__ = ["Executor", "ExecutorDeps", "ExecutorPolicy", "Outcome", "schedule_next_run"]
