@@ -29,7 +29,7 @@ class _CfnLoader:
             elif isinstance(node, yaml.SequenceNode):
                 value = loader.construct_sequence(node, deep=True)
             else:
-                value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+                value = loader.construct_mapping(node, deep=True)
             return {suffix: value}
 
         Loader.add_multi_constructor("!", construct)

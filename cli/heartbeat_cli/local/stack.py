@@ -1,0 +1,229 @@
+"""The local stack: the AWS endpoint, its saved state, the API server, the scheduler and the
+executor, started and stopped together."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from heartbeat_cli.local.clock import Clock, SystemClock
+from heartbeat_cli.local.functions import Handler
+
+log = logging.getLogger("heartbeat.local")
+
+OFFLINE_MODEL = "offline/heartbeat"
+
+
+class StackAlreadyRunning(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    port: int = 3000
+    aws_port: int = 5000
+    data_dir: Path = field(default_factory=lambda: Path(".heartbeat"))
+    host: str = "127.0.0.1"
+    workers: int = 8
+    save_delay: float = 1.0
+
+
+def default_model(environ: dict[str, str] | None = None) -> str:
+    """The offline model, unless the user names another (`HEARTBEAT_DEFAULT_MODEL`), e.g. after
+    storing a provider key in the local Secrets Manager."""
+    env = os.environ if environ is None else environ
+    return env.get("HEARTBEAT_DEFAULT_MODEL") or OFFLINE_MODEL
+
+
+class LocalStack:
+    """`start()` then `stop()` (or `with`). Tests pass a ManualClock, and may pass an executor
+    handler (event, context) in place of functions/executor/app.py's."""
+
+    def __init__(
+        self,
+        options: StackOptions,
+        *,
+        clock: Clock | None = None,
+        executor: Handler | None = None,
+        next_fire: Any = None,
+    ) -> None:
+        self.options = options
+        self.clock = clock or SystemClock()
+        self._executor = executor
+        self._next_fire = next_fire
+        self._exit = ExitStack()
+        self.api_url = ""
+        self.aws_url = ""
+        self.scheduler: Any = None
+        self.clients: dict[str, Any] = {}
+        self.environment: dict[str, str] = {}
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self._exit.close()
+            raise
+
+    def stop(self) -> None:
+        """Stop taking requests, finish the runs in flight, save the state, stop the endpoint."""
+        self._exit.close()
+
+    def _start(self) -> None:
+        from heartbeat_cli.local.api_server import ApiServer, LocalPages, openapi_document
+        from heartbeat_cli.local.aws_endpoint import AwsEndpoint, endpoint_clients, function_environment
+        from heartbeat_cli.local.functions import (
+            Containers,
+            FunctionInvoker,
+            environment,
+            function_settings,
+            load_handler,
+        )
+        from heartbeat_cli.local.gateway import Gateway, authorizer_from_template, routes_from_template
+        from heartbeat_cli.local.resources import StackNames, load_template, provision
+        from heartbeat_cli.local.runtime import RuntimeInfo, clear_runtime, running_stack, write_runtime
+        from heartbeat_cli.local.saver import StateSaver
+        from heartbeat_cli.local.scheduler import LocalScheduler
+        from heartbeat_cli.local.state import StateStore
+
+        data_dir = self.options.data_dir.resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        other = running_stack(data_dir)
+        if other is not None:
+            raise StackAlreadyRunning(
+                f"a local stack (pid {other.pid}) already serves {data_dir}: {other.api_url}"
+            )
+
+        template = load_template()
+        names = StackNames()
+
+        endpoint = AwsEndpoint(self.options.aws_port, self.options.host)
+        endpoint.start()
+        self._exit.callback(endpoint.stop)
+        self.aws_url = endpoint.url
+        self.clients = clients = endpoint_clients(endpoint.url)
+        provision(
+            dynamodb=clients["dynamodb"],
+            scheduler=clients["scheduler"],
+            s3=clients["s3"],
+            sqs=clients["sqs"],
+            names=names,
+            template=template,
+        )
+        store = StateStore(data_dir)
+        restored = store.restore(clients)
+        log.info("restored %s from %s", ", ".join(restored) or "nothing", data_dir)
+
+        # The functions read their settings, and build their AWS clients, from the environment.
+        self.environment = env = {
+            **names.environment(
+                DEFAULT_MODEL=default_model(), HEARTBEAT_PROVIDERS=os.environ.get("HEARTBEAT_PROVIDERS", "")
+            ),
+            **function_environment(endpoint.url),
+        }
+        self._exit.enter_context(environment(env))
+
+        executor_arn = names.function_arn("executor")
+        executor = self._executor or Containers(lambda: load_handler("executor"), self.options.workers)
+        invoker = FunctionInvoker(
+            {executor_arn: executor}, {executor_arn: function_settings(template, "executor")[0]}
+        )
+
+        saver = StateSaver(store, clients, delay=self.options.save_delay)
+        scheduler = LocalScheduler(
+            clients["scheduler"],
+            invoker.invoke,
+            self.clock,
+            sqs=clients["sqs"],
+            workers=self.options.workers,
+            next_fire=self._next_fire,
+        )
+        self.scheduler = scheduler
+        api = Containers(lambda: _api_handler(env, clients, scheduler), self.options.workers)
+        authorizer = Containers(lambda: _authorizer(env, clients), self.options.workers)
+        docs_resolver = _api_handler(env, clients, scheduler).resolver
+        gateway = Gateway(
+            routes_from_template(template),
+            lambda event: authorizer(event, _context("authorizer", names, template)),
+            lambda event: api(event, _context("api", names, template)),
+            self.clock,
+            authorizer_from_template(template),
+        )
+        server = ApiServer(
+            gateway, LocalPages(lambda: openapi_document(docs_resolver)), self.options.port, self.options.host
+        )
+
+        assert endpoint.watcher is not None
+        endpoint.watcher.subscribe(saver.mark)
+        endpoint.watcher.subscribe(scheduler.notify)
+        saver.start()
+        self._exit.callback(saver.stop)  # runs after the scheduler and the server have stopped
+        scheduler.start()
+        self._exit.callback(scheduler.stop)
+        server.start()
+        self._exit.callback(server.stop)
+        self.api_url = server.url
+        write_runtime(data_dir, RuntimeInfo(os.getpid(), self.api_url, self.aws_url))
+        self._exit.callback(clear_runtime, data_dir)
+
+
+def _context(name: str, names: Any, template: dict[str, Any]) -> Any:
+    from heartbeat_cli.local.functions import LambdaContext, function_settings
+
+    timeout, memory = function_settings(template, name)
+    return LambdaContext(f"{names.prefix}-{name}", names.function_arn(name), timeout, memory)
+
+
+def _api_handler(env: dict[str, str], clients: dict[str, Any], scheduler: Any) -> Any:
+    """The api function's library entry with the endpoint's clients (and run-now handed to the
+    local workers rather than to Lambda)."""
+    from heartbeat.api.config import ApiConfig
+    from heartbeat.api.deps import AwsClients, Services
+    from heartbeat.api.handler import ApiHandler
+
+    config = ApiConfig.from_env(env)
+    invoker = LocalRunInvoker(scheduler, config.executor_arn)
+
+    def services() -> Services:
+        aws = AwsClients(dynamodb=clients["dynamodb"], scheduler=clients["scheduler"], s3=clients["s3"])
+        return Services(config, aws, invoker)
+
+    return ApiHandler(services)
+
+
+class LocalRunInvoker:
+    """Run-now for the local stack: the executor event goes to the scheduler's worker pool, as an
+    asynchronous Lambda invoke would queue it on AWS."""
+
+    def __init__(self, scheduler: Any, executor_arn: str) -> None:
+        self._scheduler = scheduler
+        self._executor_arn = executor_arn
+
+    def invoke(self, event: Mapping[str, Any]) -> None:
+        from heartbeat.errors import DependencyError
+
+        try:
+            self._scheduler.invoke_async(self._executor_arn, dict(event))
+        except RuntimeError as exc:
+            raise DependencyError(f"starting the run failed: {exc}") from exc
+
+
+def _authorizer(env: dict[str, str], clients: dict[str, Any]) -> Any:
+    from heartbeat.dal.keys import KeysTable
+    from heartbeat.keys.authorizer import Authorizer
+    from heartbeat.keys.service import KeyService
+
+    authorizer = Authorizer(lambda: KeyService(KeysTable(clients["dynamodb"], env["KEYS_TABLE"])))
+    return lambda event, context: authorizer(event)

@@ -1,0 +1,253 @@
+"""`heartbeat tasks ...`: a client of the Heartbeat HTTP API (the local stack by default).
+
+Tables for people, `--json` for scripts; an API error prints its message and exits non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import quote, urlencode
+
+DEFAULT_URL = "http://127.0.0.1:3000"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ApiClient:
+    def __init__(self, url: str, key: str | None, timeout: float = 60.0) -> None:
+        self._url = url.rstrip("/")
+        self._key = key
+        self._timeout = timeout
+
+    def request(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None) -> Any:
+        query = {k: v for k, v in (query or {}).items() if v is not None}
+        url = self._url + path + (f"?{urlencode(query)}" if query else "")
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"accept": "application/json"}
+        if data is not None:
+            headers["content-type"] = "application/json"
+        if self._key:
+            headers["authorization"] = f"Bearer {self._key}"
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310 - the user's URL
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            raise ApiError(exc.code, error_message(exc.read())) from exc
+        except urllib.error.URLError as exc:
+            raise ApiError(0, f"cannot reach {self._url}: {exc.reason}") from exc
+
+
+def error_message(raw: bytes) -> str:
+    """The message of the API's envelope (or API Gateway's `{"message": ...}`)."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")[:500] or "no answer"
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        error = data["error"]
+        param = f" ({error['param']})" if error.get("param") else ""
+        return f"{error.get('message', 'error')}{param}"
+    if isinstance(data, dict) and "message" in data:
+        return str(data["message"])
+    return json.dumps(data)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("tasks", help="manage tasks through the HTTP API")
+    parser.add_argument("--url", default=None, help=f"the API's URL (HEARTBEAT_URL, default {DEFAULT_URL})")
+    parser.add_argument("--key", default=None, help="an API key (HEARTBEAT_API_KEY)")
+    parser.add_argument("--json", action="store_true", help="print the API's JSON")
+    commands = parser.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
+
+    create = commands.add_parser("create", help="create a task")
+    create.add_argument("--name", required=True)
+    create.add_argument("--prompt", required=True)
+    create.add_argument("--schedule", required=True, help="a cron string, e.g. '0 18 * * *'")
+    _task_fields(create)
+    create.set_defaults(handler=_create)
+
+    listing = commands.add_parser("list", help="list tasks")
+    listing.add_argument("--limit", type=int)
+    listing.add_argument("--cursor")
+    listing.set_defaults(handler=_list)
+
+    get = commands.add_parser("get", help="show a task")
+    get.add_argument("task_id")
+    get.set_defaults(handler=_get)
+
+    update = commands.add_parser("update", help="change a task")
+    update.add_argument("task_id")
+    update.add_argument("--name")
+    update.add_argument("--prompt")
+    update.add_argument("--schedule")
+    update.add_argument("--enable", dest="enabled", action="store_const", const=True)
+    update.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    _task_fields(update)
+    update.set_defaults(handler=_update)
+
+    delete = commands.add_parser("delete", help="delete a task and its schedule")
+    delete.add_argument("task_id")
+    delete.set_defaults(handler=_delete)
+
+    run = commands.add_parser("run", help="run a task now, outside its schedule")
+    run.add_argument("task_id")
+    run.set_defaults(handler=_run_now)
+
+    runs = commands.add_parser("runs", help="a task's runs, newest first")
+    runs.add_argument("task_id")
+    runs.add_argument("--limit", type=int)
+    runs.add_argument("--cursor")
+    runs.set_defaults(handler=_runs)
+
+    parser.set_defaults(func=_main)
+
+
+def _task_fields(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timezone", help="an IANA time zone (default UTC)")
+    parser.add_argument("--model", help="provider/model (default: the deployment's)")
+    parser.add_argument("--description")
+    parser.add_argument("--conversation-id", dest="conversation_id")
+
+
+def _main(args: argparse.Namespace) -> int:
+    url = args.url or os.environ.get("HEARTBEAT_URL") or DEFAULT_URL
+    key = args.key or os.environ.get("HEARTBEAT_API_KEY")
+    try:
+        result = args.handler(ApiClient(url, key), args)
+    except ApiError as exc:
+        status = f" ({exc.status})" if exc.status else ""
+        print(f"heartbeat tasks: {exc.message}{status}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_human(args.tasks_command, result)
+    return 0
+
+
+def _fields(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
+    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+
+
+_FIELDS = ("name", "prompt", "schedule", "timezone", "model", "description", "conversation_id", "enabled")
+
+
+def _create(api: ApiClient, args: argparse.Namespace) -> Any:
+    return api.request("POST", "/v1/tasks", _fields(args, _FIELDS))
+
+
+def _list(api: ApiClient, args: argparse.Namespace) -> Any:
+    return api.request("GET", "/v1/tasks", query={"limit": args.limit, "cursor": args.cursor})
+
+
+def _get(api: ApiClient, args: argparse.Namespace) -> Any:
+    return api.request("GET", f"/v1/tasks/{quote(args.task_id, safe='')}")
+
+
+def _update(api: ApiClient, args: argparse.Namespace) -> Any:
+    body = _fields(args, _FIELDS)
+    if not body:
+        raise ApiError(0, "nothing to change: pass at least one of --name, --prompt, --schedule, ...")
+    return api.request("PATCH", f"/v1/tasks/{quote(args.task_id, safe='')}", body)
+
+
+def _delete(api: ApiClient, args: argparse.Namespace) -> Any:
+    return api.request("DELETE", f"/v1/tasks/{quote(args.task_id, safe='')}")
+
+
+def _run_now(api: ApiClient, args: argparse.Namespace) -> Any:
+    return api.request("POST", f"/v1/tasks/{quote(args.task_id, safe='')}/run")
+
+
+def _runs(api: ApiClient, args: argparse.Namespace) -> Any:
+    return api.request(
+        "GET",
+        f"/v1/tasks/{quote(args.task_id, safe='')}/runs",
+        query={"limit": args.limit, "cursor": args.cursor},
+    )
+
+
+def _schedule_text(task: dict[str, Any]) -> str:
+    schedule = task.get("schedule") or {}
+    text = schedule.get("expression") or json.dumps({k: v for k, v in schedule.items() if k != "timezone"})
+    return f"{text} ({schedule.get('timezone', 'UTC')})"
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    cells = [tuple("" if c is None else str(c) for c in row) for row in rows]
+    widths = [max(len(c) for c in column) for column in zip(headers, *cells, strict=False)]
+    for row in (headers, *cells):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _task_rows(tasks: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            t["id"],
+            t["name"],
+            "yes" if t.get("enabled") else "no",
+            _schedule_text(t),
+            (t.get("state") or {}).get("next_run_at"),
+            (t.get("state") or {}).get("last_status"),
+        )
+        for t in tasks
+    ]
+
+
+_TASK_HEADERS = ("ID", "NAME", "ENABLED", "SCHEDULE", "NEXT RUN", "LAST STATUS")
+
+
+def print_human(command: str, result: Any) -> None:
+    if command == "list":
+        _table(_TASK_HEADERS, _task_rows(result.get("tasks", [])))
+        more = f", more with --cursor {result['next_cursor']}" if result.get("next_cursor") else ""
+        print(f"{result.get('total', len(result.get('tasks', [])))} task(s){more}")
+    elif command in ("create", "get", "update"):
+        task = result["task"]
+        state = task.get("state") or {}
+        for label, value in (
+            ("id", task["id"]),
+            ("name", task["name"]),
+            ("enabled", task.get("enabled")),
+            ("schedule", _schedule_text(task)),
+            ("model", task.get("model")),
+            ("prompt", task.get("prompt")),
+            ("next run", state.get("next_run_at")),
+            ("last run", state.get("last_run_at")),
+            ("last status", state.get("last_status")),
+            ("last error", state.get("last_error")),
+        ):
+            print(f"{label + ':':<13}{'' if value is None else value}")
+    elif command == "delete":
+        print(f"Deleted {result.get('id')}.")
+    elif command == "run":
+        run = result.get("run") or {}
+        print(f"Started run {run.get('id', '?')} ({run.get('status', 'queued')}).")
+    elif command == "runs":
+        rows = [
+            (
+                r.get("id"),
+                r.get("status"),
+                r.get("scheduled_time") or r.get("scheduled_at"),
+                r.get("started_at"),
+                r.get("duration_ms"),
+                (r.get("error") or "")[:60],
+            )
+            for r in result.get("runs", [])
+        ]
+        _table(("RUN", "STATUS", "SCHEDULED", "STARTED", "MS", "ERROR"), rows)
+        if result.get("next_cursor"):
+            print(f"more with --cursor {result['next_cursor']}")
+    else:
+        print(json.dumps(result, indent=2))
