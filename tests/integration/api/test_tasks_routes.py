@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from support.api import ApiClient
+
+from heartbeat.timeutil import iso
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SEED = {
@@ -245,3 +248,26 @@ def test_a_concurrent_change_is_a_409(api, aws):
     status, body = api.call("PATCH", f"/v1/tasks/{task['id']}", body={"name": "mine"})
     assert status == 409 and body["error"]["type"] == "conflict_error"
     assert api.call("GET", f"/v1/tasks/{task['id']}")[1]["task"]["name"] == SEED["name"]
+
+
+def test_every_schedule_starts_where_next_run_at_counts_from(api, aws):
+    status, body = api.call("POST", "/v1/tasks", body={**SEED, "schedule": {"type": "every", "minutes": 15}})
+    assert status == 201, body
+    task = body["task"]
+    assert task["schedule"]["type"] == "every" and task["schedule"]["minutes"] == 15
+    (schedule,) = schedules(aws).values()
+    assert schedule["ScheduleExpression"] == "rate(15 minutes)"
+    start = schedule["StartDate"].astimezone(UTC)
+    assert iso(start) == task["state"]["next_run_at"]  # the first fire is the start
+
+
+def test_at_schedule_deletes_itself_after_running(api, aws):
+    at = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+    status, body = api.call("POST", "/v1/tasks", body={**SEED, "schedule": {"type": "at", "at": iso(at)}})
+    assert status == 201, body
+    (schedule,) = schedules(aws).values()
+    assert schedule["ScheduleExpression"].startswith("at(") and schedule["ActionAfterCompletion"] == "DELETE"
+    assert body["task"]["state"]["next_run_at"] == iso(at)
+    past = {"type": "at", "at": "2020-01-01T00:00:00Z"}
+    status, body = api.call("POST", "/v1/tasks", body={**SEED, "schedule": past})
+    assert status == 400 and body["error"]["param"] == "schedule"

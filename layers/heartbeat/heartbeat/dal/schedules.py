@@ -83,6 +83,8 @@ class SchedulesGateway:
             "Target": target,
             "ActionAfterCompletion": "DELETE" if one_time else "NONE",
         }
+        if schedule.start is not None:  # a rate() counts from its start, as next_run_at does
+            request["StartDate"] = schedule.start
         call = self._client.create_schedule if create else self._client.update_schedule
         try:
             call(**request)
