@@ -90,8 +90,11 @@ class AwsEndpoint:
         from werkzeug.serving import make_server
 
         self.watcher = WriteWatcher(DomainDispatcherApplication(create_backend_app))
+        # One request at a time: moto's backends are not atomic across threads (two conditional
+        # writes can both pass; a cancelled transaction restores whole tables), and the executor's
+        # slot dedupe and leases rely on DynamoDB's conditional writes being atomic, as on AWS.
         self._server = make_server(
-            self._host, self._port, self.watcher, threaded=True, request_handler=MotoRequestHandler
+            self._host, self._port, self.watcher, threaded=False, request_handler=MotoRequestHandler
         )
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
