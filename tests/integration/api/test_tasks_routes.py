@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from support.api import ApiClient
-
 from heartbeat.timeutil import iso
+from support.api import ApiClient
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SEED = {
@@ -222,11 +221,14 @@ def test_patch_keeps_what_the_executor_wrote(api, aws):
     task = api.call("POST", "/v1/tasks", body=SEED)[1]["task"]
     key = {"pk": {"S": "tenant-a"}, "sk": {"S": task["id"]}}
     aws.dynamodb.update_item(
-        TableName=aws.env["TASKS_TABLE"], Key=key,
+        TableName=aws.env["TASKS_TABLE"],
+        Key=key,
         UpdateExpression="SET lease_run_id = :r, lease_until = :u, last_status = :s, last_run_id = :r",
         ExpressionAttributeValues={":r": {"S": "run_x"}, ":u": {"N": "99999999999999"}, ":s": {"S": "ok"}},
     )
-    status, body = api.call("PATCH", f"/v1/tasks/{task['id']}", body={"name": "renamed", "schedule": "0 6 * * *"})
+    status, body = api.call(
+        "PATCH", f"/v1/tasks/{task['id']}", body={"name": "renamed", "schedule": "0 6 * * *"}
+    )
     assert status == 200
     item = aws.dynamodb.get_item(TableName=aws.env["TASKS_TABLE"], Key=key)["Item"]
     assert item["lease_run_id"]["S"] == "run_x" and item["lease_until"]["N"] == "99999999999999"
@@ -237,8 +239,12 @@ def test_patch_keeps_what_the_executor_wrote(api, aws):
 def test_a_concurrent_change_is_a_409(api, aws):
     task = api.call("POST", "/v1/tasks", body=SEED)[1]["task"]
     key = {"pk": {"S": "tenant-a"}, "sk": {"S": task["id"]}}
-    bump = {"TableName": aws.env["TASKS_TABLE"], "Key": key, "UpdateExpression": "ADD version :one",
-            "ExpressionAttributeValues": {":one": {"N": "1"}}}
+    bump = {
+        "TableName": aws.env["TASKS_TABLE"],
+        "Key": key,
+        "UpdateExpression": "ADD version :one",
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }
 
     def changed_meanwhile(**_):
         aws.dynamodb.meta.events.unregister("before-call.dynamodb.UpdateItem", changed_meanwhile)
