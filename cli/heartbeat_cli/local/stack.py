@@ -198,7 +198,7 @@ def _api_handler(env: dict[str, str], clients: dict[str, Any], scheduler: Any) -
 
     def services() -> Services:
         aws = AwsClients(dynamodb=clients["dynamodb"], scheduler=clients["scheduler"], s3=clients["s3"])
-        return Services(config, aws, invoker)
+        return Services(config, aws, invoker, env={**os.environ, **env})  # provider keys: the shell
 
     return ApiHandler(services)
 

@@ -68,3 +68,23 @@ def test_bad_patch_is_400_and_changes_nothing(api, aws):
         assert status == 400, body
         assert answer["error"]["param"] == param
     assert api.call("GET", f"/v1/tasks/{task['id']}")[1]["task"] == task
+
+
+def test_a_model_this_deployment_cannot_run_is_400(aws):
+    api = ApiClient(aws)  # the local environment: no provider keys, HEARTBEAT_PROVIDERS empty
+    for model, words in (
+        ("nope/x", "unknown provider 'nope'"),
+        ("anthropic/claude-sonnet-4-5", "no API key"),
+    ):
+        status, answer = api.call("POST", "/v1/tasks", body={**SEED, "model": model})
+        assert status == 400, model
+        assert answer["error"]["param"] == "model" and words in answer["error"]["message"]
+    assert api.call("POST", "/v1/tasks", body={**SEED, "model": "bedrock/anthropic.claude-3-haiku"})[0] == 201
+    assert api.call("POST", "/v1/tasks", body={**SEED, "model": "offline/heartbeat"})[0] == 201
+
+
+def test_a_configured_provider_is_accepted(aws):
+    providers = '{"anthropic": {"kind": "anthropic", "api_key_secret": "heartbeat/anthropic"}}'
+    api = ApiClient(aws, HEARTBEAT_PROVIDERS=providers)
+    status, answer = api.call("POST", "/v1/tasks", body={**SEED, "model": "anthropic/claude-sonnet-4-5"})
+    assert status == 201, answer

@@ -3,6 +3,8 @@ passed in (tests pass moto-backed clients; nothing is patched)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -37,9 +39,17 @@ class AwsClients:
 class Services:
     """Services built on first use: a route pays only for what it touches."""
 
-    def __init__(self, config: ApiConfig, clients: AwsClients, invoker: RunInvoker | None = None) -> None:
+    def __init__(
+        self,
+        config: ApiConfig,
+        clients: AwsClients,
+        invoker: RunInvoker | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.config = config
         self.clients = clients
+        # Where the Soul's provider settings (HEARTBEAT_PROVIDERS) and local keys are read from.
+        self.env: Mapping[str, str] = dict(os.environ) if env is None else env
         # How run-now hands a run to the executor: an async Lambda invoke unless overridden (the
         # local stack passes one that runs the executor in process).
         self.invoker = invoker
@@ -59,8 +69,28 @@ class Services:
         return TaskService(
             TasksTable(self.clients.dynamodb, self.config.tasks_table),
             SchedulesGateway(self.clients.scheduler, target),
-            TaskPolicy(quota=self.config.task_quota, default_model=self.config.default_model),
+            TaskPolicy(
+                quota=self.config.task_quota,
+                default_model=self.config.default_model,
+                check_model=self._check_model,
+            ),
         )
+
+    @cached_property
+    def _soul_settings(self) -> Any:
+        from heartbeat.soul.models import SoulSettings
+
+        return SoulSettings.from_env(self.env)
+
+    def _check_model(self, model: str) -> None:
+        """Reject up front a model this deployment cannot run (unknown provider, no key)."""
+        from heartbeat.errors import InvalidRequestError
+        from heartbeat.soul.models import validate_model_name
+
+        try:
+            validate_model_name(model, self._soul_settings, env=self.env)
+        except ValueError as exc:
+            raise InvalidRequestError(str(exc), param="model") from exc
 
     @cached_property
     def runs(self) -> RunsService:
