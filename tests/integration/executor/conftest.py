@@ -185,7 +185,7 @@ def aws(moto_endpoint: str) -> Iterator[ServedAws]:
     )
     config = Config(max_pool_connections=50, retries={"max_attempts": 1})
 
-    def client(service: str) -> Any:
+    def client(service: Any) -> Any:
         return boto3.client(service, endpoint_url=moto_endpoint, region_name="us-east-1", config=config)
 
     names = StackNames()

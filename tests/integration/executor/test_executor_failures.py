@@ -121,7 +121,7 @@ def test_an_unknown_provider_fails_the_run_with_a_clear_message_and_no_secret(aw
     outcome = executor.handle(
         {"tenant_id": "tenant-a", "task_id": task_id, "scheduled_time": "2026-11-23T18:00:00Z"}
     )
-    assert outcome.status == "error"
+    assert outcome.status == "error" and outcome.run is not None and outcome.run.error is not None
     assert "unknown provider 'mystery'" in outcome.run.error and "HEARTBEAT_PROVIDERS" in outcome.run.error
     assert "sk-ant" not in outcome.run.error
     assert harness.task(task_id).task.enabled is False  # terminal: counted at once

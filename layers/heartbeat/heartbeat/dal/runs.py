@@ -11,7 +11,7 @@ concurrency slot) is a conditional write, so concurrent deliveries agree without
 
 from __future__ import annotations
 
-import random
+import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 CONCURRENCY_PK_SUFFIX = "#concurrency"
+SLOT_SK_PREFIX = "slot#"
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -94,6 +95,25 @@ class RunsTable:
     def save_if(self, run: Run, statuses: Iterable[str], *, or_reason: str | None = None) -> bool:
         """Write the whole record if it is still in one of `statuses` (or, with `or_reason`, has
         that reason). False when another writer moved it on first."""
+        condition, names, values = self._status_condition(statuses, or_reason)
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=serialize(run_to_item(run)),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise DependencyError(f"saving the run failed ({error_code(exc)})") from exc
+        return True
+
+    @staticmethod
+    def _status_condition(
+        statuses: Iterable[str], or_reason: str | None
+    ) -> tuple[str, dict[str, str], dict[str, Any]]:
         names = {"#s": "status"}
         values: dict[str, Any] = {}
         options = []
@@ -105,19 +125,7 @@ class RunsTable:
             names["#r"] = "reason"
             values[":r"] = value(or_reason)
             condition = f"({condition}) OR #r = :r"
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=serialize(run_to_item(run)),
-                ConditionExpression=f"attribute_exists(pk) AND ({condition})",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise DependencyError(f"saving the run failed ({error_code(exc)})") from exc
-        return True
+        return f"attribute_exists(pk) AND ({condition})", names, values
 
     def set_reason_if_queued(self, tenant_id: str, task_id: str, run_id: str, reason: str) -> None:
         try:
@@ -162,47 +170,91 @@ class RunsTable:
         return runs, (encode_cursor(last) if last and len(runs) == limit else None)
 
     # -- tenant concurrency ------------------------------------------------------------------
-    def acquire_concurrency(
-        self, tenant_id: str, run_id: str, *, limit: int, now_ms: int, until_ms: int
-    ) -> int | None:
-        """Take one of the tenant's `limit` run slots until `until_ms` (epoch ms); the slot's
-        number, or None when all are held. A slot whose holder crashed frees itself at its expiry."""
-        start = random.randrange(limit)  # noqa: S311 - spreads contention, not security
-        for offset in range(limit):
-            index = (start + offset) % limit
-            try:
-                self._client.update_item(
-                    TableName=self._table,
-                    Key=self._concurrency_key(tenant_id, index),
-                    UpdateExpression="SET lease_until = :until, run_id = :run",
-                    ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
-                    ExpressionAttributeValues={
-                        ":until": value(until_ms),
-                        ":run": value(run_id),
-                        ":now": value(now_ms),
-                    },
-                )
-            except ClientError as exc:
-                if _conditional_failed(exc):
-                    continue
-                raise DependencyError(f"taking a run slot failed ({error_code(exc)})") from exc
-            return index
-        return None
+    # A slot is taken inside the executor's start transaction (`TaskStateTable.start`, with
+    # `take_slot_item`) and given back inside its finish transaction (`release_slot_item`), so
+    # neither costs a request of its own.
+    @staticmethod
+    def preferred_slot(run_id: str, limit: int) -> int:
+        """The slot a run tries first: spread by its id, so concurrent runs of one tenant rarely
+        try the same one, and the common case needs no read of which slots are free."""
+        return zlib.crc32(run_id.encode()) % limit
 
-    def release_concurrency(self, tenant_id: str, index: int, run_id: str) -> None:
+    def take_slot_item(
+        self, tenant_id: str, index: int, run_id: str, *, now_ms: int, until_ms: int
+    ) -> dict[str, Any]:
+        """The transaction item that takes slot `index` until `until_ms` (epoch ms) if it is free or
+        its holder's time has passed (a crashed run frees its slot at its expiry)."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._concurrency_key(tenant_id, index),
+                "UpdateExpression": "SET lease_until = :until, run_id = :run",
+                "ConditionExpression": "attribute_not_exists(lease_until) OR lease_until < :now",
+                "ExpressionAttributeValues": {
+                    ":until": value(until_ms),
+                    ":run": value(run_id),
+                    ":now": value(now_ms),
+                },
+            }
+        }
+
+    def release_slot_item(self, tenant_id: str, index: int, run_id: str) -> dict[str, Any]:
+        """The transaction item that gives slot `index` back if `run_id` still holds it."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._concurrency_key(tenant_id, index),
+                "UpdateExpression": "REMOVE lease_until, run_id",
+                "ConditionExpression": "run_id = :run",
+                "ExpressionAttributeValues": {":run": value(run_id)},
+            }
+        }
+
+    def free_slots(self, tenant_id: str, *, limit: int, now_ms: int) -> list[int]:
+        """The tenant's slots (of `limit`) that are free or expired now: one strongly consistent
+        Query, made only after the preferred slot turned out to be taken."""
         try:
-            self._client.update_item(
+            response = self._client.query(
                 TableName=self._table,
-                Key=self._concurrency_key(tenant_id, index),
-                UpdateExpression="REMOVE lease_until, run_id",
-                ConditionExpression="run_id = :run",
-                ExpressionAttributeValues={":run": value(run_id)},
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": tenant_id + CONCURRENCY_PK_SUFFIX}},
+                ConsistentRead=True,
             )
         except ClientError as exc:
+            raise DependencyError(f"reading the tenant's run slots failed ({error_code(exc)})") from exc
+        held = set()
+        for item in response.get("Items", []):
+            slot = deserialize(item)
+            until = slot.get("lease_until")
+            if until is not None and int(until) >= now_ms:
+                held.add(str(slot["sk"]))
+        return [index for index in range(limit) if f"{SLOT_SK_PREFIX}{index}" not in held]
+
+    def release_concurrency(self, tenant_id: str, index: int, run_id: str) -> None:
+        """Give a slot back on its own: only when a run ends without its finish transaction."""
+        try:
+            self._client.update_item(**self.release_slot_item(tenant_id, index, run_id)["Update"])
+        except ClientError as exc:
             if _conditional_failed(exc):
-                return  # it expired and another run holds it now
+                return  # it expired and another run holds it now (or it was released already)
             raise DependencyError(f"releasing a run slot failed ({error_code(exc)})") from exc
+
+    def finish_record_item(
+        self, run: Run, statuses: Iterable[str], *, or_reason: str | None = None
+    ) -> dict[str, Any]:
+        """The transaction item of `save_if`: the whole record, if it is still in one of `statuses`
+        (or, with `or_reason`, has that reason)."""
+        condition, names, values = self._status_condition(statuses, or_reason)
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": serialize(run_to_item(run)),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
 
     @staticmethod
     def _concurrency_key(tenant_id: str, index: int) -> dict[str, Any]:
-        return {"pk": {"S": tenant_id + CONCURRENCY_PK_SUFFIX}, "sk": {"S": f"slot#{index}"}}
+        return {"pk": {"S": tenant_id + CONCURRENCY_PK_SUFFIX}, "sk": {"S": f"{SLOT_SK_PREFIX}{index}"}}

@@ -1,5 +1,7 @@
-"""The executor's writes to task items: the lease and the run state, as conditional UpdateItems that
+"""The executor's writes to task items: the lease and the run state, as conditional updates that
 touch only those attributes (never the user's fields), so a concurrent PATCH is not clobbered.
+A run's start and finish are each one transaction that also writes its run record and takes or
+gives back the tenant's run slot (see `start` and `finish`).
 
 Beyond `TaskState`, a task item carries:
 - `lease_until` (epoch ms) and `lease_run_id`: the run that holds the task. Taken with a condition
@@ -24,6 +26,13 @@ from heartbeat.models.task import Task, task_from_item
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from heartbeat.models.run import Run
+
+LEASE_EXPIRED_REASON = "lease_expired"  # the reason of a run whose lease expired before it finished
+_FAILED = "ConditionalCheckFailed"
+_CANCEL_CODES = frozenset({"None", _FAILED, "TransactionConflict"})
+_CONFLICT_ATTEMPTS = 3
+
 
 @dataclass(frozen=True)
 class TaskSnapshot:
@@ -42,6 +51,17 @@ class StartResult(enum.Enum):
     STARTED = "started"
     LEASE_HELD = "lease_held"  # another run holds the task (or the task is gone)
     RUN_TAKEN = "run_taken"  # another delivery already started (or finished) this run
+    SLOT_TAKEN = "slot_taken"  # the tenant's run slot tried is held by another run
+
+
+@dataclass(frozen=True)
+class FinishResult:
+    """Which parts of a finished run were written: its record, the task's state (False: the
+    lease was lost or the task is gone), the tenant slot's release (False: it had expired)."""
+
+    record: bool
+    state: bool
+    slot: bool
 
 
 @dataclass(frozen=True)
@@ -130,133 +150,192 @@ class TaskStateTable:
         started_at: str,
         now_ms: int,
         lease_until_ms: int,
+        slot: int,
     ) -> StartResult:
-        """In one transaction: take the task's lease (free or expired) and move the run from
-        `queued` to `running`. Neither happens unless both can."""
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": self._key(tenant_id, task_id),
-                            "UpdateExpression": "SET lease_until = :until, lease_run_id = :run",
-                            "ConditionExpression": (
-                                "attribute_exists(pk) AND (attribute_not_exists(lease_until) OR lease_until < :now)"
-                            ),
-                            "ExpressionAttributeValues": {
-                                ":until": value(lease_until_ms),
-                                ":run": value(run_id),
-                                ":now": value(now_ms),
-                            },
-                        }
+        """In one transaction: take the task's lease (free or expired), move the run from `queued`
+        to `running`, and take the tenant's run slot `slot` until the lease's end. None of them
+        happens unless all can. A write racing this one (TransactionConflict) is retried."""
+        items: list[Any] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(tenant_id, task_id),
+                    "UpdateExpression": "SET lease_until = :until, lease_run_id = :run",
+                    "ConditionExpression": (
+                        "attribute_exists(pk) AND (attribute_not_exists(lease_until) OR lease_until < :now)"
+                    ),
+                    "ExpressionAttributeValues": {
+                        ":until": value(lease_until_ms),
+                        ":run": value(run_id),
+                        ":now": value(now_ms),
                     },
-                    {
-                        "Update": {
-                            "TableName": runs.table_name,
-                            "Key": runs.run_key(tenant_id, task_id, run_id),
-                            "UpdateExpression": "SET #s = :running, started_at = :started REMOVE #r",
-                            "ConditionExpression": "#s = :queued",
-                            "ExpressionAttributeNames": {"#s": "status", "#r": "reason"},
-                            "ExpressionAttributeValues": {
-                                ":running": value("running"),
-                                ":queued": value("queued"),
-                                ":started": value(started_at),
-                            },
-                        }
+                }
+            },
+            {
+                "Update": {
+                    "TableName": runs.table_name,
+                    "Key": runs.run_key(tenant_id, task_id, run_id),
+                    "UpdateExpression": "SET #s = :running, started_at = :started REMOVE #r",
+                    "ConditionExpression": "#s = :queued",
+                    "ExpressionAttributeNames": {"#s": "status", "#r": "reason"},
+                    "ExpressionAttributeValues": {
+                        ":running": value("running"),
+                        ":queued": value("queued"),
+                        ":started": value(started_at),
                     },
-                ]
-            )
-        except ClientError as exc:
-            codes = cancellation_codes(exc)
-            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-                return StartResult.RUN_TAKEN
-            if codes and codes[0] == "ConditionalCheckFailed":
-                return StartResult.LEASE_HELD
-            raise DependencyError(f"starting the run failed ({error_code(exc)})") from exc
-        return StartResult.STARTED
+                }
+            },
+            runs.take_slot_item(tenant_id, slot, run_id, now_ms=now_ms, until_ms=lease_until_ms),
+        ]
+        for _ in range(_CONFLICT_ATTEMPTS):
+            try:
+                self._client.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                codes = cancellation_codes(exc)
+                if not codes or any(code not in _CANCEL_CODES for code in codes):
+                    raise DependencyError(f"starting the run failed ({error_code(exc)})") from exc
+                run_code, lease_code, slot_code = codes[1], codes[0], codes[2]
+                if run_code == _FAILED:
+                    return StartResult.RUN_TAKEN
+                if lease_code == _FAILED:
+                    return StartResult.LEASE_HELD
+                if slot_code == _FAILED:
+                    return StartResult.SLOT_TAKEN
+                continue  # only conflicts: another write was touching one of the items
+            return StartResult.STARTED
+        raise DependencyError("starting the run failed: its items kept changing under concurrent writes")
 
     def finish(
-        self, tenant_id: str, task_id: str, run_id: str, state: RunState, *, expected_version: int
-    ) -> bool:
-        """Record a finished run in the task's state and release the lease, if this run still holds
-        it. `next_run_at` is written only if the task is unchanged since it was read (a PATCH
-        computes its own). False when the lease was lost or the task is gone."""
-        return self._update(
-            tenant_id,
-            task_id,
-            state,
-            expected_version=expected_version,
-            lease_condition="lease_run_id = :lease_run",
-            lease_run_id=run_id,
-            release=True,
+        self,
+        tenant_id: str,
+        task_id: str,
+        run_id: str,
+        state: RunState,
+        *,
+        expected_version: int,
+        runs: RunsTable,
+        record: Run,
+        slot: int | None,
+    ) -> FinishResult:
+        """In one transaction: write the run's final `record` (if it is still `running`, or was
+        marked `lease_expired` by the run that took over), record it in the task's state and
+        release the lease (if this run still holds it), and give the tenant's run slot back (if
+        this run still holds it).
+
+        Each part keeps its own condition: when one fails the transaction is tried again without it,
+        so a lost lease or slot never stops the record (as separate writes would behave). The
+        task's `next_run_at` is written only if the task is unchanged since it was read (a PATCH
+        computes its own): a changed task is tried again without it, then without the task."""
+        parts: dict[str, list[dict[str, Any]]] = {
+            "record": [runs.finish_record_item(record, ("running",), or_reason=LEASE_EXPIRED_REASON)],
+            "state": [
+                self._state_item(
+                    tenant_id,
+                    task_id,
+                    state,
+                    expected_version=expected_version,
+                    lease_run_id=run_id,
+                    with_version=v,
+                )
+                for v in (True, False)
+            ],
+        }
+        if slot is not None:
+            parts["slot"] = [runs.release_slot_item(tenant_id, slot, run_id)]
+        choice = dict.fromkeys(parts, 0)  # which alternative of each part is tried; gone: dropped
+        for _ in range(sum(map(len, parts.values())) + _CONFLICT_ATTEMPTS):
+            names = list(choice)
+            if not names:
+                break
+            try:
+                items: list[Any] = [parts[n][choice[n]] for n in names]
+                self._client.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                codes = cancellation_codes(exc)
+                if len(codes) != len(names) or any(code not in _CANCEL_CODES for code in codes):
+                    raise DependencyError(f"recording the finished run failed ({error_code(exc)})") from exc
+                for name, code in zip(names, codes, strict=True):
+                    if code == _FAILED:
+                        choice[name] += 1
+                        if choice[name] == len(parts[name]):
+                            del choice[name]
+                continue
+            return FinishResult(record="record" in choice, state="state" in choice, slot="slot" in choice)
+        if not choice:
+            return FinishResult(record=False, state=False, slot=False)
+        raise DependencyError(
+            "recording the finished run failed: its items kept changing under concurrent writes"
         )
 
     def record_skip(self, tenant_id: str, task_id: str, state: RunState, *, expected_version: int) -> bool:
-        """Record a skipped slot in the task's state (never touching the lease or the error count)."""
-        return self._update(
-            tenant_id,
-            task_id,
-            state,
-            expected_version=expected_version,
-            lease_condition=None,
-            lease_run_id=None,
-            release=False,
-        )
+        """Record a skipped slot in the task's state (never touching the lease or the error count).
+        `next_run_at` only if the task is unchanged since it was read; False when it is gone."""
+        for with_version in (True, False):
+            item = self._state_item(
+                tenant_id,
+                task_id,
+                state,
+                expected_version=expected_version,
+                lease_run_id=None,
+                with_version=with_version,
+            )["Update"]
+            try:
+                self._client.update_item(**item)
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    continue  # first: the task changed (retry without next_run_at); then: it is gone
+                raise DependencyError(f"updating the task's state failed ({error_code(exc)})") from exc
+            return True
+        return False
 
-    def _update(
+    def _state_item(
         self,
         tenant_id: str,
         task_id: str,
         state: RunState,
         *,
         expected_version: int,
-        lease_condition: str | None,
         lease_run_id: str | None,
-        release: bool,
-    ) -> bool:
-        for with_version in (True, False):
-            update = _Update()
-            update.set("last_status", state.last_status)
-            update.set("last_run_at", state.last_run_at)
-            update.set("last_run_id", state.last_run_id)
-            if state.counts:
-                update.set("consecutive_errors", state.consecutive_errors)
-                update.set("last_error", state.last_error)
-                update.set("backoff_until", state.backoff_until)
-            if state.disabled_reason is not None:
-                update.set("enabled", False)
-                update.set("disabled_reason", state.disabled_reason)
-                update.set("updated_at", state.updated_at)
-                update.remove("next_run_at")
-                update.names["#version"] = "version"
-                update.values[":one"] = value(1)
-                update.sets.append("#version = #version + :one")
-            elif with_version:
-                update.set("next_run_at", state.next_run_at)
-            if release:
-                update.remove("lease_until")
-                update.remove("lease_run_id")
-            conditions = ["attribute_exists(pk)"]
-            if lease_condition is not None:
-                conditions.append(lease_condition)
-                update.values[":lease_run"] = value(lease_run_id)
-            if with_version:
-                update.names["#version"] = "version"
-                update.values[":expected"] = value(expected_version)
-                conditions.append("#version = :expected")
-            try:
-                self._client.update_item(
-                    TableName=self._table,
-                    Key=self._key(tenant_id, task_id),
-                    UpdateExpression=update.expression(),
-                    ConditionExpression=" AND ".join(conditions),
-                    ExpressionAttributeNames=update.names,
-                    ExpressionAttributeValues=update.values,
-                )
-            except ClientError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    continue  # first: the task changed (retry without next_run_at); then: give up
-                raise DependencyError(f"updating the task's state failed ({error_code(exc)})") from exc
-            return True
-        return False
+        with_version: bool,
+    ) -> dict[str, Any]:
+        """The UpdateItem (as a transaction item) of the task's state fields only. With
+        `lease_run_id`: only while that run holds the lease, which it releases. With `with_version`:
+        `next_run_at` too, only if the task's `version` is `expected_version`."""
+        update = _Update()
+        update.set("last_status", state.last_status)
+        update.set("last_run_at", state.last_run_at)
+        update.set("last_run_id", state.last_run_id)
+        if state.counts:
+            update.set("consecutive_errors", state.consecutive_errors)
+            update.set("last_error", state.last_error)
+            update.set("backoff_until", state.backoff_until)
+        if state.disabled_reason is not None:
+            update.set("enabled", False)
+            update.set("disabled_reason", state.disabled_reason)
+            update.set("updated_at", state.updated_at)
+            update.remove("next_run_at")
+            update.names["#version"] = "version"
+            update.values[":one"] = value(1)
+            update.sets.append("#version = #version + :one")
+        elif with_version:
+            update.set("next_run_at", state.next_run_at)
+        conditions = ["attribute_exists(pk)"]
+        if lease_run_id is not None:
+            update.remove("lease_until")
+            update.remove("lease_run_id")
+            conditions.append("lease_run_id = :lease_run")
+            update.values[":lease_run"] = value(lease_run_id)
+        if with_version:
+            update.names["#version"] = "version"
+            update.values[":expected"] = value(expected_version)
+            conditions.append("#version = :expected")
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._key(tenant_id, task_id),
+                "UpdateExpression": update.expression(),
+                "ConditionExpression": " AND ".join(conditions),
+                "ExpressionAttributeNames": update.names,
+                "ExpressionAttributeValues": update.values,
+            }
+        }

@@ -8,11 +8,17 @@ For a scheduled delivery `{tenant_id, task_id, scheduled_time}`:
    the run has sat `queued` longer than a minute: its delivery died, and this one carries it on).
 3. Decide: a disabled task, a task backing off after errors, or a task whose previous run holds its
    lease gets a `skipped` run (with the reason) and a state update.
-4. Take one of the tenant's K run slots; none free: the run stays `queued` and a one-time retry
-   schedule redelivers it later (never dropped; recorded `skipped` after MAX_QUEUE_SECONDS).
-5. One transaction takes the task's lease (free or expired) and moves the run to `running`.
-6. Run the Soul; record the run (output over 64 KiB to S3) and the task's state (errors, backoff,
-   auto-disable with the schedules); release the lease and the tenant slot.
+4. One transaction takes the task's lease (free or expired), moves the run to `running` and takes
+   one of the tenant's K run slots (the one its id hashes to; only if that one is held, one Query
+   finds the free ones to try). No slot free: the run stays `queued` and a one-time retry schedule
+   redelivers it later (never dropped; recorded `skipped` after MAX_QUEUE_SECONDS).
+5. Run the Soul; one transaction records the run (output over 64 KiB to S3 first), the task's
+   state (errors, backoff, auto-disable; the schedules are disabled after it) and releases the
+   lease and the tenant slot.
+
+A scheduled run that runs costs five AWS requests besides the Soul's model and tool calls: the
+task's GetItem, the claim's PutItem, the start and finish transactions, and the Soul's read of the
+tenant's core memory (a Query). `bench/executor_throughput.py` measures it; a test holds it.
 
 Run-now (and the retry schedule) send the queued run's `run_id` and enter at step 3. Manual runs
 skip the disabled and backoff checks but hold the lease and count against the tenant's limit.
@@ -29,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from heartbeat.dal.schedules import schedule_names
-from heartbeat.dal.task_state import RunState, StartResult, TaskSnapshot
+from heartbeat.dal.task_state import LEASE_EXPIRED_REASON, RunState, StartResult, TaskSnapshot
 from heartbeat.errors import DependencyError, HeartbeatError, NotFoundError
 from heartbeat.executor.artifacts import MAX_INLINE_OUTPUT_BYTES, preview
 from heartbeat.executor.backoff import backoff_until
@@ -50,7 +56,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 OutcomeStatus = Literal["ok", "error", "skipped", "queued", "duplicate", "orphan", "ignored"]
-LEASE_EXPIRED_REASON = "lease_expired"
 MAX_ERROR_CHARS = 2000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -208,17 +213,39 @@ class Executor:
             return self._skip(run, snapshot, reason, now)
 
         lease_until = now + timedelta(milliseconds=max(remaining(), 0)) + self._p.lease_margin
-        slot = self._d.runs.acquire_concurrency(
-            run.tenant_id,
-            run.id,
-            limit=self._p.tenant_concurrency,
-            now_ms=_ms(now),
-            until_ms=_ms(lease_until),
-        )
-        if slot is None:
+        started_at = self._clock()
+        result, slot = self._start(run, started_at, now, lease_until)
+        if result is StartResult.RUN_TAKEN:
+            return Outcome("duplicate", run, f"run {run.id} was started by another delivery")
+        if result is StartResult.LEASE_HELD:
+            fresh = self._d.state.load(run.tenant_id, run.task_id)
+            if fresh is None:
+                return self._skip(run, None, "the task was deleted before the run started", now)
+            return self._skip(run, fresh, self._lease_reason(fresh) or "another run holds the task", now)
+        if result is StartResult.SLOT_TAKEN:
             return self._requeue(run, ev, snapshot, now, executor_arn)
+        recorded = False
         try:
-            started_at = self._clock()
+            self._sweep_previous(snapshot, run, now)
+            running = run.evolve(status="running", started_at=iso(started_at), reason=None)
+            outcome = self._execute(running, snapshot, started_at, remaining, slot)
+            recorded = True
+            return outcome
+        finally:
+            if not recorded:
+                # The finish transaction gives the slot back; a run that ends without it (AWS
+                # failed, or the boundary re-raises) gives it back here, or it frees itself at expiry.
+                self._d.runs.release_concurrency(run.tenant_id, slot, run.id)
+
+    def _start(
+        self, run: Run, started_at: datetime, now: datetime, lease_until: datetime
+    ) -> tuple[StartResult, int]:
+        """Start the run in the tenant slot its id prefers; if another run holds that slot, read
+        which slots are free (once) and try those. SLOT_TAKEN: all K are held."""
+        limit = self._p.tenant_concurrency
+        slot = self._d.runs.preferred_slot(run.id, limit)
+        candidates: list[int] | None = None
+        while True:
             result = self._d.state.start(
                 run.tenant_id,
                 run.task_id,
@@ -227,19 +254,16 @@ class Executor:
                 started_at=iso(started_at),
                 now_ms=_ms(now),
                 lease_until_ms=_ms(lease_until),
+                slot=slot,
             )
-            if result is StartResult.RUN_TAKEN:
-                return Outcome("duplicate", run, f"run {run.id} was started by another delivery")
-            if result is StartResult.LEASE_HELD:
-                fresh = self._d.state.load(run.tenant_id, run.task_id)
-                if fresh is None:
-                    return self._skip(run, None, "the task was deleted before the run started", now)
-                return self._skip(run, fresh, self._lease_reason(fresh) or "another run holds the task", now)
-            self._sweep_previous(snapshot, run, now)
-            running = run.evolve(status="running", started_at=iso(started_at), reason=None)
-            return self._execute(running, snapshot, started_at, remaining)
-        finally:
-            self._d.runs.release_concurrency(run.tenant_id, slot, run.id)
+            if result is not StartResult.SLOT_TAKEN:
+                return result, slot
+            if candidates is None:
+                free = self._d.runs.free_slots(run.tenant_id, limit=limit, now_ms=_ms(now))
+                candidates = [index for index in free if index != slot]
+            if not candidates:
+                return result, slot
+            slot = candidates.pop(0)
 
     def _skip_reason(self, run: Run, snapshot: TaskSnapshot, now: datetime) -> str | None:
         task = snapshot.task
@@ -352,7 +376,7 @@ class Executor:
 
     # -- running -----------------------------------------------------------------------------
     def _execute(
-        self, run: Run, snapshot: TaskSnapshot, started: datetime, remaining: Callable[[], int]
+        self, run: Run, snapshot: TaskSnapshot, started: datetime, remaining: Callable[[], int], slot: int
     ) -> Outcome:
         task = snapshot.task
         try:
@@ -376,12 +400,13 @@ class Executor:
                 run,
                 snapshot,
                 started,
+                slot,
                 error=_clip(str(exc) or type(exc).__name__),
                 terminal=_is_terminal(exc),
                 usage=usage if isinstance(usage, Usage) else None,
             )
         except HeartbeatError as exc:
-            return self._finish(run, snapshot, started, error=_clip(exc.message), terminal=False)
+            return self._finish(run, snapshot, started, slot, error=_clip(exc.message), terminal=False)
         except Exception as exc:
             # The executor's one boundary: a bug in the model path must not leave the run
             # `running` and the task leased until the lease expires. Record a failed run (the
@@ -392,14 +417,17 @@ class Executor:
                 run,
                 snapshot,
                 started,
+                slot,
                 terminal=False,
                 error=f"internal error ({type(exc).__name__}) while running the task; "
                 f"the operator can find run {run.id} in the executor's logs",
             )
             raise
-        return self._succeed(run, snapshot, started, result)
+        return self._succeed(run, snapshot, started, slot, result)
 
-    def _succeed(self, run: Run, snapshot: TaskSnapshot, started: datetime, result: SoulResult) -> Outcome:
+    def _succeed(
+        self, run: Run, snapshot: TaskSnapshot, started: datetime, slot: int, result: SoulResult
+    ) -> Outcome:
         error = None
         if run.conversation_id:
             try:
@@ -410,13 +438,16 @@ class Executor:
                 error = (
                     f"the run answered, but its turns could not be added to the conversation: {exc.message}"
                 )
-        return self._finish(run, snapshot, started, output=result.output, usage=result.usage, error=error)
+        return self._finish(
+            run, snapshot, started, slot, output=result.output, usage=result.usage, error=error
+        )
 
     def _finish(
         self,
         run: Run,
         snapshot: TaskSnapshot,
         started: datetime,
+        slot: int,
         *,
         output: str | None = None,
         usage: Usage | None = None,
@@ -439,7 +470,6 @@ class Executor:
             expires_at=self._expires(finished),
             **self._output_fields(run, output),
         )
-        self._d.runs.save_if(record, ("running",), or_reason=LEASE_EXPIRED_REASON)
         disabled_reason = None
         if disable:
             disabled_reason = (
@@ -466,8 +496,13 @@ class Executor:
                 updated_at=iso(finished),
             ),
             expected_version=task.version,
+            runs=self._d.runs,
+            record=record,
+            slot=slot,
         )
-        if not written:
+        if not written.record:
+            logger.warning("run %s was moved on by another writer; its record was not replaced", run.id)
+        if not written.state:
             logger.warning(
                 "run %s lost the task's lease (or the task was deleted); state not updated", run.id
             )
@@ -515,4 +550,11 @@ def _is_terminal(exc: ModelError) -> bool:
     return not exc.transient and not isinstance(exc, AgentLimitError)
 
 
-__all__ = ["Executor", "ExecutorDeps", "ExecutorPolicy", "Outcome", "schedule_next_run"]
+__all__ = [
+    "LEASE_EXPIRED_REASON",
+    "Executor",
+    "ExecutorDeps",
+    "ExecutorPolicy",
+    "Outcome",
+    "schedule_next_run",
+]

@@ -1,5 +1,9 @@
 """The executor function's entry: builds the executor on the first invocation (config read once,
-clients reused while the container lives), tags every log line with the run, and emits metrics."""
+clients reused while the container lives), tags every log line with the run, and emits metrics.
+
+Importing this module imports neither boto3 nor pydantic (the configuration model, the event
+model, the executor and the Soul load at the first invocation): it is on the Lambda's import path.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from heartbeat.errors import InvalidRequestError
-from heartbeat.executor.config import ExecutorConfig
 from heartbeat.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from heartbeat.executor.config import ExecutorConfig
     from heartbeat.executor.core import Executor, Outcome
     from heartbeat.executor.soul import SoulRunner
     from heartbeat.models.run import Run
@@ -126,6 +130,8 @@ class ExecutorHandler:
         handler: ExecutorHandler
 
         def factory(on_run: Callable[[Run], None]) -> Executor:
+            from heartbeat.executor.config import ExecutorConfig
+
             config = ExecutorConfig.from_env()
             handler._fallback_arn = config.executor_arn
             return build_executor(config, ExecutorClients.default(), on_run=on_run)
