@@ -26,6 +26,11 @@ EXPECTED = {
     "api-get-task.json": (200, {"task"}),
     "api-update-task.json": (200, {"task"}),
     "api-delete-task.json": (200, {"ok", "id"}),
+    "api-memory-list-core.json": (200, {"blocks"}),
+    "api-memory-put-core.json": (200, {"block"}),
+    "api-memory-get-core.json": (200, {"block"}),
+    "api-memory-insert-passage.json": (201, {"passage"}),
+    "api-memory-search.json": (200, {"passages"}),
 }
 
 
@@ -56,6 +61,9 @@ def seeded(aws, monkeypatch):
         ),
         quota=100,
     )
+    from heartbeat.memory.store import MemoryStore
+
+    MemoryStore(aws.dynamodb, aws.env["MEMORY_TABLE"], "demo").put_block("persona", "Be brief.")
     return aws
 
 
@@ -63,7 +71,10 @@ def test_every_api_event_has_an_expectation():
     api_events = {p.name for p in EVENTS.glob("api-*.json")}
     assert set(EXPECTED) <= api_events
     for name in api_events - set(EXPECTED):
-        assert name.startswith(("api-run", "api-list-runs", "api-memory")), f"{name} has no expectation here"
+        # run events are run by the executor's tests; the delete-passage event just below
+        assert name.startswith(("api-run", "api-list-runs", "api-memory-delete")), (
+            f"{name} has no expectation"
+        )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -79,3 +90,19 @@ def test_authorizer_sample_event(seeded):
     module = load_function("authorizer")
     answer = module.handler(json.loads((EVENTS / "authorizer.json").read_text()), LambdaContext())
     assert answer["isAuthorized"] is True and answer["context"]["tenant_id"] == "demo"
+
+
+def test_memory_delete_event_deletes_the_passage_it_names(seeded):
+    """The sample names a fixed id; here it names the passage the insert sample just stored."""
+    module = load_function("api")
+    inserted = module.handler(
+        json.loads((EVENTS / "api-memory-insert-passage.json").read_text()), LambdaContext()
+    )
+    passage_id = json.loads(inserted["body"])["passage"]["id"]
+    event_text = (EVENTS / "api-memory-delete-passage.json").read_text()
+    sample_id = json.loads(event_text)["pathParameters"]["passage_id"]
+    event = json.loads(event_text.replace(sample_id, passage_id))
+    response = module.handler(event, LambdaContext())
+    assert response["statusCode"] == 200 and json.loads(response["body"]) == {"ok": True, "id": passage_id}
+    search = json.loads((EVENTS / "api-memory-search.json").read_text())
+    assert json.loads(module.handler(search, LambdaContext())["body"])["passages"] == []

@@ -1,0 +1,298 @@
+"""Archival search at scale: items read and time per search at 1,000 vs 100,000 passages.
+
+`measure()` loads passages for one tenant (plus a tenant beside it, a tenth of the size) into a
+moto DynamoDB table with BatchWriteItem, runs typical three-word searches and reports, per size,
+the items each search read (counted independently of the store, from every DynamoDB response:
+Query `ScannedCount`, BatchGetItem/GetItem items returned) and its wall time.
+
+The budget (issue 8): at 100,000 passages a search reads at most 1% of them (1,000 items).
+
+Engines. moto's DynamoDB sorts the whole table on every Query and takes ~0.5 ms per item written,
+so 100,000 passages (~2.5 million items) would take tens of minutes to load and minutes per
+search. So each size runs on `engine="moto"` or `engine="memory"`: `SortedTableClient`, a small
+in-memory stand-in for the calls the store makes (sorted partitions, the same Limit/ExclusiveStartKey
+/Count semantics). `measure()` runs both at the smallest size and checks they read the same
+items for the same searches, then uses the in-memory engine for the larger sizes. Times are the
+engine's, not DynamoDB's; what carries over is items read and round trips (each ~5-10 ms on
+DynamoDB, so a search of ~5 round trips is ~30-60 ms, whatever the tenant holds).
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import random
+import statistics
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+TABLE = "bench-memory"
+TENANT = "bench-tenant"
+NEIGHBOUR = "bench-neighbour"
+VOCABULARY = 20_000
+QUERIES = 20
+
+
+def _vocabulary() -> list[str]:
+    # Pronounceable synthetic words, so nothing is a stop word or stems to another word.
+    syllables = ["ka", "lo", "mi", "ren", "tu", "sa", "vor", "pel", "di", "zan", "qui", "bo", "nex", "fa"]
+    rng = random.Random(1)
+    words: set[str] = set()
+    while len(words) < VOCABULARY:
+        words.add("".join(rng.choices(syllables, k=rng.randint(2, 4))) + "x")
+    return sorted(words)
+
+
+def _passages(
+    rng: random.Random, words: Sequence[str], weights: Sequence[float], count: int
+) -> Iterator[str]:
+    for _ in range(count):
+        yield " ".join(rng.choices(words, weights, k=rng.randint(10, 40)))
+
+
+class ReadCounter:
+    """Counts items read from every DynamoDB response of a client (botocore `after-call`)."""
+
+    def __init__(self) -> None:
+        self.items = 0
+        self.requests = 0
+
+    def __call__(self, http_response: Any = None, parsed: dict[str, Any] | None = None, **_: Any) -> None:
+        parsed = parsed or {}
+        self.requests += 1
+        if "ScannedCount" in parsed or "Count" in parsed:
+            self.items += int(parsed.get("ScannedCount", parsed.get("Count", 0)))
+        elif "Responses" in parsed and isinstance(parsed["Responses"], dict):
+            self.items += sum(len(v) for v in parsed["Responses"].values())
+        elif "Item" in parsed:
+            self.items += 1
+
+
+class _Waiter:
+    def wait(self, **_: Any) -> None:
+        return None
+
+
+class _Events:
+    """Enough of `client.meta.events` for `ReadCounter`: after-call hooks, fired per request."""
+
+    def __init__(self) -> None:
+        self.handlers: list[Any] = []
+
+    def register(self, _event: str, handler: Any) -> None:
+        self.handlers.append(handler)
+
+    def unregister(self, _event: str, handler: Any) -> None:
+        self.handlers.remove(handler)
+
+    def fire(self, parsed: dict[str, Any]) -> dict[str, Any]:
+        for handler in self.handlers:
+            handler(parsed=parsed)
+        return parsed
+
+
+class _Meta:
+    def __init__(self) -> None:
+        self.events = _Events()
+
+
+class SortedTableClient:
+    """An in-memory DynamoDB client for one pk/sk table: the calls `MemoryStore.import_passages`
+    and `MemoryStore.search` make, with DynamoDB's Query semantics (sorted sort keys, `Limit`
+    counts items, `LastEvaluatedKey` when the limit is reached, `ExclusiveStartKey`)."""
+
+    def __init__(self) -> None:
+        self.meta = _Meta()
+        self._items: dict[str, dict[str, dict[str, Any]]] = {}
+        self._sorted: dict[str, list[str]] = {}
+
+    def create_table(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def get_waiter(self, _name: str) -> _Waiter:
+        return _Waiter()
+
+    def _put(self, item: dict[str, Any]) -> None:
+        pk, sk = item["pk"]["S"], item["sk"]["S"]
+        partition = self._items.setdefault(pk, {})
+        if sk not in partition:
+            self._sorted.pop(pk, None)
+        partition[sk] = item
+
+    def _keys(self, pk: str) -> list[str]:
+        if pk not in self._sorted:
+            self._sorted[pk] = sorted(self._items.get(pk, {}))
+        return self._sorted[pk]
+
+    def batch_write_item(self, RequestItems: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+        for requests in RequestItems.values():
+            for request in requests:
+                self._put(request["PutRequest"]["Item"])
+        return self.meta.events.fire({"UnprocessedItems": {}})
+
+    def update_item(
+        self, Key: dict[str, Any], UpdateExpression: str, ExpressionAttributeValues: dict[str, Any], **_: Any
+    ) -> dict[str, Any]:
+        # Only the store's counters: "ADD a :x[, b :y]".
+        expression = UpdateExpression.removeprefix("ADD ")
+        item = dict(self._items.get(Key["pk"]["S"], {}).get(Key["sk"]["S"], dict(Key)))
+        for clause in expression.split(","):
+            name, placeholder = clause.split()
+            current = int(item.get(name, {"N": "0"})["N"])
+            item[name] = {"N": str(current + int(ExpressionAttributeValues[placeholder]["N"]))}
+        self._put(item)
+        return self.meta.events.fire({})
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        responses: dict[str, list[dict[str, Any]]] = {}
+        for table, request in RequestItems.items():
+            found = responses.setdefault(table, [])
+            for key in request["Keys"]:
+                item = self._items.get(key["pk"]["S"], {}).get(key["sk"]["S"])
+                if item is not None:
+                    found.append(item)
+        return self.meta.events.fire({"Responses": responses, "UnprocessedKeys": {}})
+
+    def query(self, ExpressionAttributeValues: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if (
+            kwargs["KeyConditionExpression"] != "pk = :pk AND begins_with(sk, :prefix)"
+            or "FilterExpression" in kwargs
+        ):
+            raise NotImplementedError("SortedTableClient answers the search path's queries only")
+        pk, prefix = ExpressionAttributeValues[":pk"]["S"], ExpressionAttributeValues[":prefix"]["S"]
+        keys = self._keys(pk)
+        lo, hi = bisect.bisect_left(keys, prefix), bisect.bisect_left(keys, prefix + "\U0010ffff")
+        start = kwargs.get("ExclusiveStartKey")
+        forward = kwargs.get("ScanIndexForward", True)
+        if start is not None:
+            if forward:
+                lo = max(lo, bisect.bisect_right(keys, start["sk"]["S"]))
+            else:
+                hi = min(hi, bisect.bisect_left(keys, start["sk"]["S"]))
+        limit = kwargs.get("Limit", hi - lo)
+        chosen = keys[lo : min(hi, lo + limit)] if forward else keys[max(lo, hi - limit) : hi][::-1]
+        partition = self._items.get(pk, {})
+        response: dict[str, Any] = {
+            "Items": [partition[sk] for sk in chosen],
+            "Count": len(chosen),
+            "ScannedCount": len(chosen),
+        }
+        if len(chosen) == limit and chosen:
+            response["LastEvaluatedKey"] = {"pk": {"S": pk}, "sk": {"S": chosen[-1]}}
+        return self.meta.events.fire(response)
+
+
+@contextmanager
+def _memory_client() -> Iterator[Any]:
+    yield SortedTableClient()
+
+
+@contextmanager
+def _moto_client() -> Iterator[Any]:
+    import boto3
+    from moto import mock_aws
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name="us-east-1")
+
+
+def measure_one(
+    client: Any, n_passages: int, *, engine: str = "moto", seed: int = 7, queries: int = QUERIES
+) -> dict[str, Any]:
+    from heartbeat.memory.schema import create_table
+    from heartbeat.memory.search import max_items_read
+    from heartbeat.memory.store import MemoryStore
+
+    create_table(client, TABLE)
+    rng = random.Random(seed)
+    words = _vocabulary()
+    weights = [1.0 / (rank + 1) ** 1.07 for rank in range(len(words))]
+    store = MemoryStore(client, TABLE, TENANT)
+    neighbour = MemoryStore(client, TABLE, NEIGHBOUR)
+
+    started = time.perf_counter()
+    store.import_passages((text, None) for text in _passages(rng, words, weights, n_passages))
+    neighbour.import_passages(
+        (text, None) for text in _passages(rng, words, weights, max(n_passages // 10, 100))
+    )
+    load_seconds = time.perf_counter() - started
+
+    # Typical words: drawn like the passages' own words, but not the very top of the vocabulary.
+    typical = words[20:2000]
+    searches = [" ".join(rng.sample(typical, 3)) for _ in range(queries)]
+    store.search(" ".join(rng.sample(typical, 3)))  # warm-up (the in-memory engine sorts lazily)
+    counter = ReadCounter()
+    client.meta.events.register("after-call.dynamodb", counter)
+    reads, requests, seconds, hits, ranked = [], [], [], [], []
+    try:
+        for query in searches:
+            items_before, requests_before = counter.items, counter.requests
+            t0 = time.perf_counter()
+            results = store.search(query)
+            seconds.append(time.perf_counter() - t0)
+            reads.append(counter.items - items_before)
+            requests.append(counter.requests - requests_before)
+            hits.append(len(results))
+            ranked.append([round(p.score or 0.0, 9) for p in results])
+    finally:
+        client.meta.events.unregister("after-call.dynamodb", counter)
+    return {
+        "engine": engine,
+        "passages": n_passages,
+        "neighbour_passages": max(n_passages // 10, 100),
+        "load_seconds": round(load_seconds, 1),
+        "searches": len(searches),
+        "items_read_max": max(reads),
+        "items_read_mean": round(statistics.mean(reads), 1),
+        "read_fraction_max": round(max(reads) / n_passages, 4),
+        "items_read_bound": max_items_read(10),
+        "round_trips_max": max(requests),
+        "search_ms_median": round(statistics.median(seconds) * 1000, 1),
+        "search_ms_max": round(max(seconds) * 1000, 1),
+        "results_min": min(hits),
+        "reads": reads,
+        "scores": ranked,
+    }
+
+
+def measure(n_passages_list: Sequence[int] = (1000, 100000), *, moto_up_to: int = 2000) -> dict[str, Any]:
+    """Each size on a fresh table; sizes up to `moto_up_to` also on moto, whose reads and ranking
+    must equal the in-memory engine's (that is what makes the larger sizes' counts moto's too)."""
+    runs: list[dict[str, Any]] = []
+    agree = True
+    for n in n_passages_list:
+        with _memory_client() as client:
+            fast = measure_one(client, n, engine="memory")
+        if n <= moto_up_to:
+            with _moto_client() as client:
+                slow = measure_one(client, n, engine="moto")
+            agree = agree and slow["reads"] == fast["reads"] and slow["scores"] == fast["scores"]
+            runs.append(slow)
+        runs.append(fast)
+    for run in runs:
+        del run["reads"], run["scores"]
+    largest = max(runs, key=lambda r: r["passages"])
+    allowed = max(largest["passages"] // 100, 1)
+    return {
+        "name": "memory_search",
+        "runs": runs,
+        "engines_agree": agree,
+        "budget": {"passages": largest["passages"], "max_items_read": allowed},
+        "within_budget": largest["items_read_max"] <= allowed,
+        "note": (
+            "items read count Query ScannedCount and items returned by Get/BatchGet; times are the "
+            "engine's (moto's Query sorts the whole table), DynamoDB's follow items read and round trips"
+        ),
+    }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    sizes = tuple(int(arg) for arg in sys.argv[1:]) or (1000, 100000)
+    print(json.dumps(measure(sizes), indent=2))

@@ -1,0 +1,89 @@
+"""Bulk import of archival passages with BatchWriteItem (25 items a request, no transactions):
+for seeding a tenant, migrations and the search benchmark.
+
+Order: postings and tag items, then the document-frequency counters (one atomic ADD per distinct
+term of the whole batch), then the passages as `live`, then the stats. A crash part-way leaves
+postings whose passage does not exist (search ignores them) and counters slightly high; it never
+makes a passage searchable that is not stored. Use `ArchivalMemory.insert` for single writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from botocore.exceptions import ClientError
+
+from heartbeat.ids import new_id
+from heartbeat.memory import keys
+from heartbeat.memory.archival import LIVE, build_passage_item, build_posting_item
+from heartbeat.memory.limits import check_passage_text, check_tags
+from heartbeat.memory.records import Passage
+from heartbeat.memory.table import Item, MemoryTable, dependency_error, n
+from heartbeat.timeutil import iso, utcnow
+
+
+def import_passages(
+    table: MemoryTable, passages: Iterable[tuple[str, Sequence[str] | None]], *, chunk: int = 2000
+) -> list[str]:
+    """Store `(text, tags)` pairs; the new passage ids, in order. Index items are written chunk by
+    chunk; the passage items wait (in memory) until every counter is in place."""
+    ids: list[str] = []
+    passage_items: list[Item] = []
+    df: Counter[str] = Counter()
+    tokens = 0
+    batch: list[tuple[str, Sequence[str] | None]] = []
+    for pair in passages:
+        batch.append(pair)
+        if len(batch) >= chunk:
+            tokens += _index_chunk(table, batch, ids, passage_items, df)
+            batch = []
+    if batch:
+        tokens += _index_chunk(table, batch, ids, passage_items, df)
+    for term, count in df.items():
+        _add(table, keys.df_sk(term), "ADD df :d", {":d": n(count)})
+    table.batch_write(({"PutRequest": {"Item": i}} for i in passage_items), doing="importing passages")
+    if ids:
+        _add(table, keys.STATS, "ADD passages :p, tokens :t", {":p": n(len(ids)), ":t": n(tokens)})
+    return ids
+
+
+def _index_chunk(
+    table: MemoryTable,
+    batch: list[tuple[str, Sequence[str] | None]],
+    ids: list[str],
+    passage_items: list[Item],
+    df: Counter[str],
+) -> int:
+    """Write the postings and tag items of `batch`; collect its passage items and counts."""
+    now = iso(utcnow())
+    index_items: list[Item] = []
+    tokens = 0
+    for text, tags in batch:
+        check_passage_text(text)
+        passage = Passage(
+            id=new_id(keys.PASSAGE_ID_PREFIX), text=text, tags=tuple(check_tags(tags)), created_at=now
+        )
+        item, tfs, length = build_passage_item(table, passage, LIVE)
+        passage_items.append(item)
+        for term, tf in tfs.items():
+            index_items.append(build_posting_item(table, term, passage.id, tf, length, passage.tags))
+        for tag in passage.tags:
+            index_items.append(table.item(keys.tag_sk(tag, passage.id), pid={"S": passage.id}))
+        df.update(tfs.keys())
+        tokens += length
+        ids.append(passage.id)
+    table.batch_write(({"PutRequest": {"Item": i}} for i in index_items), doing="importing passages")
+    return tokens
+
+
+def _add(table: MemoryTable, sk: str, expression: str, values: dict[str, dict[str, str]]) -> None:
+    try:
+        table.client.update_item(
+            TableName=table.name,
+            Key=table.key(sk),
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as exc:
+        raise dependency_error(exc, "importing passages") from exc

@@ -1,0 +1,169 @@
+"""Core memory: a tenant's labelled blocks, always in the Soul's prompt.
+
+Each block carries a `version`; every change is a conditional write on the version it read, so
+two runs appending at once both land (the loser re-reads and retries) instead of one overwriting
+the other.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from botocore.exceptions import ClientError
+
+from heartbeat.errors import ConflictError, InvalidRequestError, NotFoundError
+from heartbeat.memory import keys
+from heartbeat.memory.limits import (
+    DEFAULT_BLOCK_LIMIT,
+    MAX_CORE_BLOCKS,
+    check_block_limit,
+    check_block_value,
+    check_description,
+    check_label,
+)
+from heartbeat.memory.records import CoreBlock
+from heartbeat.memory.table import Item, MemoryTable, dependency_error, error_code, get_n, get_s, n, s
+from heartbeat.timeutil import iso, utcnow
+
+_ATTEMPTS = 8
+
+
+def _block(item: Item) -> CoreBlock:
+    return CoreBlock(
+        label=get_s(item, "label") or item["sk"]["S"].removeprefix(keys.CORE),
+        value=get_s(item, "value") or "",
+        limit=get_n(item, "limit", DEFAULT_BLOCK_LIMIT),
+        description=get_s(item, "description"),
+        updated_at=get_s(item, "updated_at"),
+    )
+
+
+class CoreMemory:
+    def __init__(self, table: MemoryTable) -> None:
+        self._table = table
+
+    def blocks(self) -> list[CoreBlock]:
+        """Every block of the tenant, by label."""
+        items, _ = self._table.query_prefix(keys.CORE, doing="reading core memory", limit=MAX_CORE_BLOCKS + 1)
+        return [_block(item) for item in items]
+
+    def get(self, label: str) -> CoreBlock:
+        check_label(label)
+        item = self._table.get(keys.core_sk(label), doing="reading a core memory block")
+        if item is None:
+            raise NotFoundError(f"no core memory block with label '{label}'", param="label")
+        return _block(item)
+
+    def put(
+        self, label: str, value: str, *, limit: int | None = None, description: str | None = None
+    ) -> CoreBlock:
+        """Create or replace a block. `limit` and `description` keep their stored values (or the
+        defaults) when omitted."""
+        check_label(label)
+        if limit is not None:
+            check_block_limit(limit)
+        if description is not None:
+            check_description(description)
+
+        def change(current: CoreBlock | None) -> CoreBlock:
+            new_limit = limit if limit is not None else (current.limit if current else DEFAULT_BLOCK_LIMIT)
+            new_description = description if description is not None else (current and current.description)
+            check_block_value(label, value, new_limit)
+            return CoreBlock(label, value, new_limit, new_description or None)
+
+        return self._write(label, change, create=True)
+
+    def append(self, label: str, content: str) -> CoreBlock:
+        """Add `content` to the end of the block, on a new line."""
+        if not isinstance(content, str) or not content:
+            raise InvalidRequestError("content must be a non-empty string", param="content")
+
+        def change(current: CoreBlock | None) -> CoreBlock:
+            assert current is not None
+            value = f"{current.value}\n{content}" if current.value else content
+            check_block_value(label, value, current.limit)
+            return CoreBlock(label, value, current.limit, current.description)
+
+        return self._write(label, change, create=False)
+
+    def replace(self, label: str, old_content: str, new_content: str) -> CoreBlock:
+        """Replace every occurrence of `old_content` in the block with `new_content`."""
+        if not isinstance(old_content, str) or not old_content:
+            raise InvalidRequestError("old_content must be a non-empty string", param="old_content")
+        if not isinstance(new_content, str):
+            raise InvalidRequestError("new_content must be a string", param="new_content")
+
+        def change(current: CoreBlock | None) -> CoreBlock:
+            assert current is not None
+            if old_content not in current.value:
+                raise InvalidRequestError(
+                    f"old_content was not found in core memory block '{label}': "
+                    "quote the exact text to replace",
+                    param="old_content",
+                )
+            value = current.value.replace(old_content, new_content)
+            check_block_value(label, value, current.limit)
+            return CoreBlock(label, value, current.limit, current.description)
+
+        return self._write(label, change, create=False)
+
+    def _write(
+        self, label: str, change: Callable[[CoreBlock | None], CoreBlock], *, create: bool
+    ) -> CoreBlock:
+        check_label(label)
+        for attempt in range(_ATTEMPTS):
+            item = self._table.get(keys.core_sk(label), doing="reading a core memory block")
+            if item is None and not create:
+                known = ", ".join(b.label for b in self.blocks()) or "none yet"
+                raise NotFoundError(
+                    f"no core memory block with label '{label}' (existing blocks: {known})", param="label"
+                )
+            if item is None and len(self.blocks()) >= MAX_CORE_BLOCKS:
+                raise InvalidRequestError(
+                    f"a tenant has at most {MAX_CORE_BLOCKS} core memory blocks: reuse or delete one",
+                    param="label",
+                )
+            current = _block(item) if item is not None else None
+            block = change(current)
+            block = CoreBlock(block.label, block.value, block.limit, block.description, iso(utcnow()))
+            version = get_n(item, "version") if item is not None else 0
+            new_item = self._table.item(
+                keys.core_sk(label),
+                label=s(label),
+                value=s(block.value),
+                limit=n(block.limit),
+                updated_at=s(block.updated_at or ""),
+                version=n(version + 1),
+            )
+            if block.description:
+                new_item["description"] = s(block.description)
+            if item is None:
+                condition: dict[str, object] = {"ConditionExpression": "attribute_not_exists(sk)"}
+            else:
+                condition = {
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {":v": n(version)},
+                }
+            try:
+                self._table.client.put_item(TableName=self._table.name, Item=new_item, **condition)  # type: ignore[arg-type]
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    time.sleep(random.uniform(0, 0.01 * 2**attempt))
+                    continue
+                raise dependency_error(exc, "writing a core memory block") from exc
+            return block
+        raise ConflictError(
+            f"core memory block '{label}' kept changing while we wrote it: try again", param="label"
+        )
+
+
+def render_core_memory(blocks: list[CoreBlock]) -> str:
+    """Core memory as the Soul's system prompt shows it: one tagged section per block."""
+    parts = []
+    for block in blocks:
+        head = f'<memory_block label="{block.label}" chars="{len(block.value)}/{block.limit}">'
+        desc = f"\n<description>{block.description}</description>" if block.description else ""
+        parts.append(f"{head}{desc}\n{block.value}\n</memory_block>")
+    return "\n".join(parts)
