@@ -4,6 +4,7 @@ the environment, the offline model, log lines tagged with the run, and metrics."
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from heartbeat.dal.runs import RunsTable
@@ -33,6 +34,9 @@ def test_the_sample_scheduled_event_runs_the_sample_task(aws, moto_endpoint, mon
         quota=100,
     )
     module = load_function("executor")
+    # Powertools reuses a logger by name with the stream it was first given (perhaps by an earlier
+    # test in this process): point it at this test's captured stdout.
+    module.logger.registered_handler.setStream(sys.stdout)
     event = json.loads((EVENTS / "executor-scheduled.json").read_text())
     answer = module.handler(event, LambdaContext())
     assert answer["status"] == "ok", answer
