@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from heartbeat.errors import InvalidRequestError, NotFoundError
-from heartbeat.memory.core import render_core_memory
 from heartbeat.memory.limits import DEFAULT_BLOCK_LIMIT, MAX_BLOCK_LIMIT, MAX_CORE_BLOCKS
 from heartbeat.memory.store import MemoryStore
+from heartbeat.soul.prompt import render_block
 
 
 def test_put_then_get_and_list_blocks_by_label(store_a: MemoryStore) -> None:
@@ -126,9 +126,9 @@ def test_concurrent_appends_all_land(store_a: MemoryStore, shared_client: Any) -
     assert sorted(lines) == sorted(f"w{i}-{j}" for i in range(4) for j in range(5))
 
 
-def test_render_core_memory_shows_usage() -> None:
+def test_a_block_renders_with_its_usage() -> None:
     from heartbeat.memory.records import CoreBlock
 
-    text = render_core_memory([CoreBlock("human", "Ada", 100, "the user")])
+    text = render_block(CoreBlock("human", "Ada", 100, "the user"))
     assert '<memory_block label="human" chars="3/100">' in text
     assert "the user" in text and "Ada" in text

@@ -65,13 +65,3 @@ def test_the_memory_packages_blocks_fit_the_protocol():
 
     block = CoreBlock(label="human", value="Ada", limit=100, description=None)
     assert '<memory_block label="human" chars="3/100">\nAda\n</memory_block>' in build_system_prompt([block])
-
-
-def test_blocks_render_exactly_as_the_memory_package_renders_them():
-    from heartbeat.memory.core import render_core_memory
-    from heartbeat.memory.records import CoreBlock
-
-    blocks = [
-        CoreBlock(label=b.label, value=b.value, limit=b.limit, description=b.description) for b in BLOCKS
-    ]
-    assert render_core_memory(blocks) in build_system_prompt(blocks)

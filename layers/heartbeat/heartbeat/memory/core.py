@@ -157,13 +157,3 @@ class CoreMemory:
         raise ConflictError(
             f"core memory block '{label}' kept changing while we wrote it: try again", param="label"
         )
-
-
-def render_core_memory(blocks: list[CoreBlock]) -> str:
-    """Core memory as the Soul's system prompt shows it: one tagged section per block."""
-    parts = []
-    for block in blocks:
-        head = f'<memory_block label="{block.label}" chars="{len(block.value)}/{block.limit}">'
-        desc = f"\n<description>{block.description}</description>" if block.description else ""
-        parts.append(f"{head}{desc}\n{block.value}\n</memory_block>")
-    return "\n".join(parts)
