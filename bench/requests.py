@@ -38,8 +38,10 @@ class RequestCounter:
         self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
 
     def attach(self, *clients: Any) -> None:
+        # before-parameter-build fires once per API call, ahead of any handler (moto's or a
+        # Stubber's) that answers it.
         for client in clients:
-            client.meta.events.register("before-call", self)
+            client.meta.events.register("before-parameter-build", self)
 
     def take(self) -> dict[str, int]:
         calls = dict(self.calls)
@@ -55,6 +57,8 @@ def cost_per_million(calls: dict[str, int], *, lambda_ms: float = 100.0, memory_
         if service == "dynamodb":
             dollars += count * DYNAMO_WRITES.get(operation, 0) * PRICES["dynamodb_write_unit"]
             dollars += count * DYNAMO_READS.get(operation, 0) * PRICES["dynamodb_read_unit"]
+        elif (service, operation) == ("lambda", "Invoke"):
+            dollars += count * PRICES["lambda_request"]  # the executor's own run is priced apart
     dollars += PRICES["lambda_request"] + PRICES["http_api_request"]
     dollars += (lambda_ms / 1000) * (memory_mb / 1024) * PRICES["lambda_gb_second_arm64"]
     return round(dollars * 1e6, 2)
@@ -97,6 +101,7 @@ def _api_caller(env: dict[str, str], clients: dict[str, Any]) -> Callable[..., t
 
 def measure() -> dict[str, Any]:
     import boto3
+    from botocore.stub import Stubber
     from moto import mock_aws
 
     from heartbeat_cli.local.resources import StackNames, provision
@@ -133,6 +138,14 @@ def measure() -> dict[str, Any]:
         ops["update_fields"] = counter.take()
         call("PATCH", f"/v1/tasks/{task_id}", {"schedule": "0 6 * * *"})
         ops["update_schedule"] = counter.take()
+        status, body = call("POST", "/v1/tasks", {**seed, "name": "run-now"})
+        counter.take()
+        with Stubber(api_clients["lambda_"]) as lambda_stub:
+            # moto cannot run the executor's code; the invoke itself is answered at the boundary.
+            lambda_stub.add_response("invoke", {"StatusCode": 202})
+            status, _ = call("POST", f"/v1/tasks/{body['task']['id']}/run")
+        ops["run_now"] = counter.take()
+        assert status == 202, f"run-now answered {status}"
         call("DELETE", f"/v1/tasks/{task_id}")
         ops["delete"] = counter.take()
     return {

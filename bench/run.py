@@ -61,13 +61,29 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             rows.append(
                 (f"AWS requests: {op}", f"{fig['requests']} (${fig['usd_per_million']}/M ops)", budget)
             )
-    for section in ("executor", "tokens", "scheduler", "memory_search"):
+    for section in ("executor", "tokens", "scheduler"):
         for key, value in results.get(section, {}).items():
             if key.startswith("_") or isinstance(value, dict | list):
                 continue
             rows.append(
                 (f"{section}: {key}", str(value), str(results[section].get("_budgets", {}).get(key, "")))
             )
+    memory = results.get("memory_search", {})
+    for run in memory.get("runs", []):
+        budget = memory.get("budget", {})
+        judged = run["passages"] == budget.get("passages")
+        rows.append(
+            (
+                f"memory search: {run['passages']} passages ({run['engine']})",
+                f"{run['items_read_max']} items read max, {run['round_trips_max']} round trips, "
+                f"{run['search_ms_median']} ms median",
+                f"<= {budget['max_items_read']} items {'ok' if memory.get('within_budget') else 'OVER'}"
+                if judged
+                else "",
+            )
+        )
+    if "engines_agree" in memory:
+        rows.append(("memory search: moto and in-memory engines agree", str(memory["engines_agree"]), ""))
     for section, fig in results.items():
         if isinstance(fig, dict) and "skipped" in fig:
             rows.append((section, "skipped", fig["skipped"]))
@@ -99,7 +115,8 @@ def main() -> int:
         print(f"| {figure.ljust(width)} | {value} | {budget} |")
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for name in (f"{stamp}.json", "latest.json"):
+    # latest.json (the README's table) is written only by a full run.
+    for name in (f"{stamp}.json",) if only else (f"{stamp}.json", "latest.json"):
         (RESULTS / name).write_text(json.dumps(results, indent=2, default=str) + "\n")
     return 0
 
