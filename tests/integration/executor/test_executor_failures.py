@@ -125,3 +125,85 @@ def test_an_unknown_provider_fails_the_run_with_a_clear_message_and_no_secret(aw
     assert "unknown provider 'mystery'" in outcome.run.error and "HEARTBEAT_PROVIDERS" in outcome.run.error
     assert "sk-ant" not in outcome.run.error
     assert harness.task(task_id).task.enabled is False  # terminal: counted at once
+
+
+class Crash(BaseException):
+    """The executor dying mid-run (timeout, out of memory): nothing after it runs."""
+
+
+def test_runs_that_crash_count_as_failures_and_disable_the_task(harness_with) -> None:
+    import pytest
+
+    harness = harness_with(MAX_CONSECUTIVE_ERRORS="3")
+    task_id = harness.create_task(schedule="0 * * * *")
+    harness.model.reply = lambda request: Crash()
+    slot = harness.t0
+    crashed = []
+    for expected_errors in (0, 1, 2):
+        harness.clock.now = slot
+        with pytest.raises(Crash):
+            harness.deliver(task_id, slot)
+        crashed.append(next(r.id for r in harness.runs(task_id) if r.status == "running"))
+        state = harness.task(task_id).task.state
+        assert state.consecutive_errors == expected_errors  # each earlier crash counted when found
+        slot += timedelta(hours=1)  # past the crashed run's lease
+
+    harness.model.reply = lambda request: "never asked"
+    harness.clock.now = slot
+    outcome = harness.deliver(task_id, slot)
+    assert outcome.status == "skipped"
+    assert outcome.reason.startswith("the task is disabled: disabled after 3 consecutive failed runs")
+    assert "did not finish before its lease expired" in outcome.reason
+    task = harness.task(task_id).task
+    assert task.enabled is False and task.state.consecutive_errors == 3
+    assert task.state.last_status == "skipped" and task.state.next_run_at is None
+    assert [s for n, s in harness.schedule_states().items() if task_id in n] == ["DISABLED"]
+    runs = {r.id: r for r in harness.runs(task_id)}
+    assert all(runs[run_id].status == "error" for run_id in crashed)
+    assert harness.model.requests[3:] == []
+
+
+def test_a_crash_found_by_a_later_slot_sets_off_the_backoff(harness_with) -> None:
+    import pytest
+
+    harness = harness_with(MAX_CONSECUTIVE_ERRORS="10")
+    task_id = harness.create_task(schedule="* * * * *")
+    harness.model.reply = lambda request: Crash()
+    harness.clock.now = harness.t0
+    with pytest.raises(Crash):
+        harness.deliver(task_id, harness.t0)
+    snapshot = harness.task(task_id)
+    lease_end = snapshot.lease_until_ms / 1000
+    # the first slot after the lease ran out finds the crash, records it, and waits out its 30 s
+    slot = harness.t0.replace(second=0) + timedelta(seconds=int(lease_end - harness.t0.timestamp()) + 1)
+    harness.clock.now = slot
+    outcome = harness.deliver(task_id, slot)
+    assert outcome.status == "skipped" and "backing off after 1 consecutive failed run" in outcome.reason
+    state = harness.task(task_id)
+    assert state.task.state.consecutive_errors == 1 and state.task.state.last_status == "skipped"
+    assert state.lease_until_ms is None
+
+
+def test_a_task_re_enabled_while_a_run_fails_keeps_its_fresh_start(harness_with) -> None:
+    harness = harness_with(MAX_CONSECUTIVE_ERRORS="2")
+    task_id = harness.create_task(schedule="0 * * * *")
+    harness.model.reply = overloaded
+    harness.clock.now = harness.t0
+    assert harness.deliver(task_id, harness.t0).status == "error"
+    assert harness.task(task_id).task.state.consecutive_errors == 1
+
+    def reset_meanwhile(request):
+        for enabled in (False, True):
+            status, _ = harness.api.call("PATCH", f"/v1/tasks/{task_id}", body={"enabled": enabled})
+            assert status == 200
+        return overloaded(request)
+
+    harness.model.reply = reset_meanwhile
+    slot = harness.t0 + timedelta(hours=1)
+    harness.clock.now = slot
+    assert harness.deliver(task_id, slot).status == "error"
+    task = harness.task(task_id).task
+    # the run started before the user's reset: it is recorded, but not held against the task
+    assert task.enabled is True and task.state.consecutive_errors == 0
+    assert task.state.last_status == "error" and "overloaded" in task.state.last_error
+    assert [s for n, s in harness.schedule_states().items() if task_id in n] == ["ENABLED"]

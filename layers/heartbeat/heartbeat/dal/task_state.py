@@ -57,11 +57,14 @@ class StartResult(enum.Enum):
 @dataclass(frozen=True)
 class FinishResult:
     """Which parts of a finished run were written: its record, the task's state (False: the
-    lease was lost or the task is gone), the tenant slot's release (False: it had expired)."""
+    lease was lost or the task is gone), the tenant slot's release (False: it had expired).
+    `unchanged`: the state was written against the task as the run read it (so a failure was
+    counted, and an auto-disable applied); False when the task had been changed meanwhile."""
 
     record: bool
     state: bool
     slot: bool
+    unchanged: bool = False
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,9 @@ class TaskStateTable:
         Each part keeps its own condition: when one fails the transaction is tried again without it,
         so a lost lease or slot never stops the record (as separate writes would behave). The
         task's `next_run_at` is written only if the task is unchanged since it was read (a PATCH
-        computes its own): a changed task is tried again without it, then without the task."""
+        computes its own): a changed task is tried again without it, then without the task. A
+        failed run of a task changed meanwhile (re-enabled, edited) records its status but not its
+        error count, backoff or auto-disable: those belong to the task as it is now."""
         parts: dict[str, list[dict[str, Any]]] = {
             "record": [runs.finish_record_item(record, ("running",), or_reason=LEASE_EXPIRED_REASON)],
             "state": [
@@ -260,7 +265,12 @@ class TaskStateTable:
                         if choice[name] == len(parts[name]):
                             del choice[name]
                 continue
-            return FinishResult(record="record" in choice, state="state" in choice, slot="slot" in choice)
+            return FinishResult(
+                record="record" in choice,
+                state="state" in choice,
+                slot="slot" in choice,
+                unchanged=choice.get("state") == 0,
+            )
         if not choice:
             return FinishResult(record=False, state=False, slot=False)
         raise DependencyError(
@@ -306,10 +316,12 @@ class TaskStateTable:
         update.set("last_run_at", state.last_run_at)
         update.set("last_run_id", state.last_run_id)
         if state.counts:
-            update.set("consecutive_errors", state.consecutive_errors)
             update.set("last_error", state.last_error)
-            update.set("backoff_until", state.backoff_until)
-        if state.disabled_reason is not None:
+            # A failure counts only against the task it ran as (with_version); a success always clears.
+            if with_version or state.last_status != "error":
+                update.set("consecutive_errors", state.consecutive_errors)
+                update.set("backoff_until", state.backoff_until)
+        if state.disabled_reason is not None and with_version:
             update.set("enabled", False)
             update.set("disabled_reason", state.disabled_reason)
             update.set("updated_at", state.updated_at)

@@ -7,7 +7,8 @@ For a scheduled delivery `{tenant_id, task_id, scheduled_time}`:
    task, scheduled time). A delivery that finds the record is a duplicate and does nothing (unless
    the run has sat `queued` longer than a minute: its delivery died, and this one carries it on).
 3. Decide: a disabled task, a task backing off after errors, or a task whose previous run holds its
-   lease gets a `skipped` run (with the reason) and a state update.
+   lease gets a `skipped` run (with the reason) and a state update. A lease that expired with its
+   run still `running` (a crash or timeout) is first recorded as that run's failure and released.
 4. One transaction takes the task's lease (free or expired), moves the run to `running` and takes
    one of the tenant's K run slots (the one its id hashes to; only if that one is held, one Query
    finds the free ones to try). No slot free: the run stays `queued` and a one-time retry schedule
@@ -206,8 +207,14 @@ class Executor:
     ) -> Outcome:
         if snapshot is None:
             snapshot = self._d.state.load(run.tenant_id, run.task_id)
-            if snapshot is None:
-                return self._skip(run, None, "the task was deleted before the run started", now)
+        if (
+            snapshot is not None
+            and snapshot.lease_run_id not in (None, run.id)
+            and not snapshot.lease_held(_ms(now))
+        ):
+            snapshot = self._release_dead_lease(snapshot, now)
+        if snapshot is None:
+            return self._skip(run, None, "the task was deleted before the run started", now)
         reason = self._skip_reason(run, snapshot, now)
         if reason is not None:
             return self._skip(run, snapshot, reason, now)
@@ -226,7 +233,6 @@ class Executor:
             return self._requeue(run, ev, snapshot, now, executor_arn)
         recorded = False
         try:
-            self._sweep_previous(snapshot, run, now)
             running = run.evolve(status="running", started_at=iso(started_at), reason=None)
             outcome = self._execute(running, snapshot, started_at, remaining, slot)
             recorded = True
@@ -349,30 +355,48 @@ class Executor:
         logger.info("run queued: %s", reason)
         return Outcome("queued", run.evolve(reason=reason), reason)
 
-    def _sweep_previous(self, snapshot: TaskSnapshot, run: Run, now: datetime) -> None:
-        """The lease we took had expired: its run crashed or timed out. Say so in its record."""
+    def _release_dead_lease(self, snapshot: TaskSnapshot, now: datetime) -> TaskSnapshot | None:
+        """The task's lease expired with its run still `running`: that run crashed or timed out.
+        Record it as a failed run (it counts towards backoff and auto-disable like any other),
+        release its lease, and return the task as it is now (None: deleted). A lease whose run
+        finished, or that another delivery released first, is left for the start to take."""
+        task = snapshot.task
         previous = snapshot.lease_run_id
-        if previous is None or previous == run.id:
-            return
+        if previous is None:
+            return snapshot
         try:
-            stuck = self._d.runs.get(run.tenant_id, run.task_id, previous)
+            stuck = self._d.runs.get(task.tenant_id, task.id, previous)
         except NotFoundError:
-            return
+            return snapshot
         if stuck.status != "running":
-            return
-        until = snapshot.lease_until_ms or _ms(now)
-        self._d.runs.save_if(
-            stuck.evolve(
+            return snapshot
+        ended = datetime.fromtimestamp((snapshot.lease_until_ms or _ms(now)) / 1000, tz=UTC)
+        error = (
+            "the run did not finish before its lease expired: the executor timed out or crashed. "
+            "If this repeats, simplify the task or raise the executor's timeout"
+        )
+        state, disable = self._run_state(task, stuck, ended, error=error, terminal=False)
+        written = self._d.state.finish(
+            task.tenant_id,
+            task.id,
+            stuck.id,
+            state,
+            expected_version=task.version,
+            runs=self._d.runs,
+            record=stuck.evolve(
                 status="error",
                 reason=LEASE_EXPIRED_REASON,
-                finished_at=iso(datetime.fromtimestamp(until / 1000, tz=UTC)),
-                error=(
-                    "the run did not finish before its lease expired: the executor timed out or crashed. "
-                    "If this repeats, simplify the task or raise the executor's timeout"
-                ),
+                finished_at=iso(ended),
+                error=error,
+                expires_at=self._expires(ended),
             ),
-            ("running",),
+            slot=None,  # the dead run's tenant slot frees itself when it expires
         )
+        if written.state:
+            logger.warning("run %s crashed or timed out; its lease was released", stuck.id)
+            if disable and written.unchanged:
+                self._disable_schedules(task)
+        return self._d.state.load(task.tenant_id, task.id)
 
     # -- running -----------------------------------------------------------------------------
     def _execute(
@@ -457,10 +481,6 @@ class Executor:
         task = snapshot.task
         finished = self._clock()
         status: Literal["ok", "error"] = "error" if error is not None else "ok"
-        errors = 0 if error is None else task.state.consecutive_errors + 1
-        if error is not None and terminal:
-            errors = max(errors, self._p.max_consecutive_errors)
-        disable = error is not None and task.enabled and errors >= self._p.max_consecutive_errors
         record = run.evolve(
             status=status,
             finished_at=iso(finished),
@@ -470,31 +490,18 @@ class Executor:
             expires_at=self._expires(finished),
             **self._output_fields(run, output),
         )
-        disabled_reason = None
-        if disable:
-            disabled_reason = (
-                f"disabled after an error that retrying cannot fix: {error}. Fix the cause, then re-enable the "
-                'task with PATCH {"enabled": true}'
-                if terminal
-                else f"disabled after {errors} consecutive failed runs; the last error: {error}. Fix the cause, "
-                'then re-enable the task with PATCH {"enabled": true}'
-            )
+        state, disable = self._run_state(
+            task,
+            run.evolve(started_at=run.started_at or iso(started)),
+            finished,
+            error=error,
+            terminal=terminal,
+        )
         written = self._d.state.finish(
             run.tenant_id,
             run.task_id,
             run.id,
-            RunState(
-                last_status=status,
-                last_run_at=run.started_at or iso(started),
-                last_run_id=run.id,
-                next_run_at=self._next_run(task, finished),
-                counts=True,
-                consecutive_errors=errors,
-                last_error=error,
-                backoff_until=iso(backoff_until(errors, finished)) if error is not None else None,
-                disabled_reason=_clip(disabled_reason) if disabled_reason else None,
-                updated_at=iso(finished),
-            ),
+            state,
             expected_version=task.version,
             runs=self._d.runs,
             record=record,
@@ -506,11 +513,44 @@ class Executor:
             logger.warning(
                 "run %s lost the task's lease (or the task was deleted); state not updated", run.id
             )
-        elif disable:
+        elif disable and written.unchanged:
             self._disable_schedules(task)
         if error is not None:
             logger.warning("run failed: %s", error)
         return Outcome(status, record, error)
+
+    def _run_state(
+        self, task: Task, run: Run, finished: datetime, *, error: str | None, terminal: bool
+    ) -> tuple[RunState, bool]:
+        """What a finished (ok or failed) run leaves in the task's state, and whether it disables
+        the task: the error count, its backoff, and auto-disable after too many failures in a row
+        (at once for an error retrying cannot fix)."""
+        errors = 0 if error is None else task.state.consecutive_errors + 1
+        if error is not None and terminal:
+            errors = max(errors, self._p.max_consecutive_errors)
+        disable = error is not None and task.enabled and errors >= self._p.max_consecutive_errors
+        disabled_reason = None
+        if disable:
+            disabled_reason = (
+                f"disabled after an error that retrying cannot fix: {error}. Fix the cause, then re-enable the "
+                'task with PATCH {"enabled": true}'
+                if terminal
+                else f"disabled after {errors} consecutive failed runs; the last error: {error}. Fix the cause, "
+                'then re-enable the task with PATCH {"enabled": true}'
+            )
+        state = RunState(
+            last_status="error" if error is not None else "ok",
+            last_run_at=run.started_at or iso(finished),
+            last_run_id=run.id,
+            next_run_at=self._next_run(task, finished),
+            counts=True,
+            consecutive_errors=errors,
+            last_error=error,
+            backoff_until=iso(backoff_until(errors, finished)) if error is not None else None,
+            disabled_reason=_clip(disabled_reason) if disabled_reason else None,
+            updated_at=iso(finished),
+        )
+        return state, disable
 
     def _output_fields(self, run: Run, output: str | None) -> dict[str, Any]:
         if output is None:
