@@ -95,7 +95,15 @@ def authorizer_from_template(template: Mapping[str, Any]) -> AuthorizerSettings:
         if resource.get("Type") != "AWS::Serverless::HttpApi":
             continue
         auth = resource.get("Properties", {}).get("Auth", {})
-        config = auth.get("Authorizers", {}).get(auth.get("DefaultAuthorizer"), {})
+        name = auth.get("DefaultAuthorizer")
+        config = auth.get("Authorizers", {}).get(name, {})
+        if config and not (config.get("EnableFunctionDefaultPermissions") or config.get("FunctionInvokeRole")):
+            # SAM grants an HTTP API no permission to invoke its Lambda authorizer by default: on
+            # AWS every request would fail with 500 before reaching it. Refuse it here too.
+            raise ValueError(
+                f"template.yaml: the HTTP API may not invoke its authorizer {name}; set "
+                "EnableFunctionDefaultPermissions: true (or a FunctionInvokeRole) on it"
+            )
         identity = config.get("Identity", {})
         return AuthorizerSettings(
             identity_headers=tuple(h.lower() for h in identity.get("Headers", ["Authorization"])),

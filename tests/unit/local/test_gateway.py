@@ -65,6 +65,16 @@ def request(
     return HttpRequest(method, target, pairs, body)
 
 
+def test_an_authorizer_api_gateway_may_not_invoke_is_refused_as_aws_would() -> None:
+    import copy
+
+    template = copy.deepcopy(load_template())
+    (api,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi"]
+    del api["Properties"]["Auth"]["Authorizers"]["KeyAuthorizer"]["EnableFunctionDefaultPermissions"]
+    with pytest.raises(ValueError, match="may not invoke its authorizer KeyAuthorizer"):
+        authorizer_from_template(template)
+
+
 def test_routes_are_the_templates_http_api_events() -> None:
     keys = {r.key for r in routes_from_template(load_template())}
     assert {"POST /v1/tasks", "GET /v1/tasks/{task_id}", "POST /v1/tasks/{task_id}/run"} <= keys
