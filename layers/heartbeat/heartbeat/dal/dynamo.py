@@ -9,7 +9,14 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from heartbeat.errors import InvalidRequestError
+
+# What a boto3 call raises when AWS answers with an error (ClientError) or cannot be reached or
+# read in time after botocore's own retries (BotoCoreError: connection, timeout, credentials). The
+# data-access layer turns both into the project's errors, so callers' rollbacks see every failure.
+AWS_ERRORS = (ClientError, BotoCoreError)
 
 
 @cache
@@ -45,8 +52,20 @@ def deserialize(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def error_code(exc: Exception) -> str:
+    """AWS's error code, or the botocore error's name when AWS did not answer."""
+    if isinstance(exc, BotoCoreError):
+        return type(exc).__name__
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+def cancellation_codes(exc: Exception) -> list[str]:
+    """Per-item reasons of a cancelled transaction (`ConditionalCheckFailed`, `None` for an item
+    that passed, ...); empty for any other error."""
+    if error_code(exc) != "TransactionCanceledException":
+        return []
+    response = getattr(exc, "response", None) or {}
+    return [str(r.get("Code", "None")) for r in response.get("CancellationReasons") or []]
 
 
 def encode_cursor(last_key: dict[str, Any]) -> str:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from heartbeat.dal.dynamo import deserialize, error_code, serialize
+from heartbeat.dal.dynamo import AWS_ERRORS, deserialize, error_code, serialize
 from heartbeat.errors import DependencyError, NotFoundError
 from heartbeat.keys.model import ApiKey
 
@@ -34,13 +32,13 @@ class KeysTable:
             self._client.put_item(
                 TableName=self._table, Item=serialize(item), ConditionExpression="attribute_not_exists(pk)"
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"saving the key failed ({error_code(exc)})") from exc
 
     def find(self, key_hash: str) -> ApiKey | None:
         try:
             response = self._client.get_item(TableName=self._table, Key={"pk": {"S": key_hash}})
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"reading the key failed ({error_code(exc)})") from exc
         item = response.get("Item")
         return _key_from_item(deserialize(item)) if item else None
@@ -56,7 +54,7 @@ class KeysTable:
                 if "LastEvaluatedKey" not in response:
                     break
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"listing keys failed ({error_code(exc)})") from exc
         if tenant_id is not None:
             keys = [k for k in keys if k.tenant_id == tenant_id]
@@ -80,7 +78,7 @@ class KeysTable:
                 ExpressionAttributeValues={":at": {"S": revoked_at}},
                 ReturnValues="ALL_NEW",
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"revoking the key failed ({error_code(exc)})") from exc
         return _key_from_item(deserialize(updated["Attributes"]))
 

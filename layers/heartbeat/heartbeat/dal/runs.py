@@ -15,9 +15,15 @@ import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from heartbeat.dal.dynamo import decode_cursor, deserialize, encode_cursor, error_code, serialize, value
+from heartbeat.dal.dynamo import (
+    AWS_ERRORS,
+    decode_cursor,
+    deserialize,
+    encode_cursor,
+    error_code,
+    serialize,
+    value,
+)
 from heartbeat.errors import DependencyError, NotFoundError
 from heartbeat.models.run import RUN_SK_PREFIX, Run, run_from_item, run_to_item, runs_pk
 
@@ -28,16 +34,8 @@ CONCURRENCY_PK_SUFFIX = "#concurrency"
 SLOT_SK_PREFIX = "slot#"
 
 
-def _conditional_failed(exc: ClientError) -> bool:
+def _conditional_failed(exc: Exception) -> bool:
     return error_code(exc) == "ConditionalCheckFailedException"
-
-
-def cancellation_codes(exc: ClientError) -> list[str]:
-    """Per-item reasons of a cancelled transaction (`ConditionalCheckFailed`, `None`, ...)."""
-    if error_code(exc) != "TransactionCanceledException":
-        return []
-    reasons = exc.response.get("CancellationReasons") or []
-    return [str(r.get("Code", "None")) for r in reasons]
 
 
 class RunsTable:
@@ -64,7 +62,7 @@ class RunsTable:
                 Item=serialize(run_to_item(run)),
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             if _conditional_failed(exc):
                 return False
             raise DependencyError(f"claiming the slot failed ({error_code(exc)})") from exc
@@ -78,7 +76,7 @@ class RunsTable:
                 Item=serialize(run_to_item(run)),
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"saving the run failed ({error_code(exc)})") from exc
 
     def get(self, tenant_id: str, task_id: str, run_id: str) -> Run:
@@ -86,7 +84,7 @@ class RunsTable:
             response = self._client.get_item(
                 TableName=self._table, Key=self.run_key(tenant_id, task_id, run_id), ConsistentRead=True
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"reading the run failed ({error_code(exc)})") from exc
         if "Item" not in response:
             raise NotFoundError(f"no run with id '{run_id}'", param="run_id")
@@ -104,7 +102,7 @@ class RunsTable:
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             if _conditional_failed(exc):
                 return False
             raise DependencyError(f"saving the run failed ({error_code(exc)})") from exc
@@ -137,7 +135,7 @@ class RunsTable:
                 ExpressionAttributeNames={"#r": "reason", "#s": "status"},
                 ExpressionAttributeValues={":r": value(reason), ":queued": value("queued")},
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             if _conditional_failed(exc):
                 return
             raise DependencyError(f"updating the run failed ({error_code(exc)})") from exc
@@ -163,7 +161,7 @@ class RunsTable:
             }
         try:
             response = self._client.query(**query)
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"listing runs failed ({error_code(exc)})") from exc
         runs = [run_from_item(deserialize(item)) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
@@ -220,7 +218,7 @@ class RunsTable:
                 ExpressionAttributeValues={":pk": {"S": tenant_id + CONCURRENCY_PK_SUFFIX}},
                 ConsistentRead=True,
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"reading the tenant's run slots failed ({error_code(exc)})") from exc
         held = set()
         for item in response.get("Items", []):
@@ -234,7 +232,7 @@ class RunsTable:
         """Give a slot back on its own: only when a run ends without its finish transaction."""
         try:
             self._client.update_item(**self.release_slot_item(tenant_id, index, run_id)["Update"])
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             if _conditional_failed(exc):
                 return  # it expired and another run holds it now (or it was released already)
             raise DependencyError(f"releasing a run slot failed ({error_code(exc)})") from exc

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from heartbeat.dal.dynamo import error_code
+from heartbeat.dal.dynamo import AWS_ERRORS, error_code
 from heartbeat.errors import DependencyError, InvalidRequestError
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ class SchedulesGateway:
         call = self._client.create_schedule if create else self._client.update_schedule
         try:
             call(**request)
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             code = error_code(exc)
             if not create and code == "ResourceNotFoundException":
                 # A one-time schedule deletes itself after it runs: putting it back is a create.
@@ -102,7 +102,7 @@ class SchedulesGateway:
                     create=True,
                 )
                 return
-            if code == "ValidationException":
+            if isinstance(exc, ClientError) and code == "ValidationException":
                 message = exc.response.get("Error", {}).get("Message", "")
                 raise InvalidRequestError(
                     f"EventBridge Scheduler rejected the schedule: {message}", param="schedule"
@@ -113,7 +113,7 @@ class SchedulesGateway:
         """Delete one schedule; one already gone counts as deleted."""
         try:
             self._client.delete_schedule(Name=name, GroupName=self._target.group)
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) == "ResourceNotFoundException":
                 return
             raise DependencyError(f"deleting the schedule failed ({error_code(exc)})") from exc
@@ -140,7 +140,7 @@ class SchedulesGateway:
             }
             request["State"] = "ENABLED" if enabled else "DISABLED"
             self._client.update_schedule(**request)
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) == "ResourceNotFoundException":
                 return
             raise DependencyError(f"updating the schedule failed ({error_code(exc)})") from exc

@@ -15,10 +15,8 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from heartbeat.dal.dynamo import deserialize, error_code, value
-from heartbeat.dal.runs import RunsTable, cancellation_codes
+from heartbeat.dal.dynamo import AWS_ERRORS, cancellation_codes, deserialize, error_code, value
+from heartbeat.dal.runs import RunsTable
 from heartbeat.dal.tasks import TASK_PREFIX
 from heartbeat.errors import DependencyError
 from heartbeat.models.task import Task, task_from_item
@@ -130,7 +128,7 @@ class TaskStateTable:
             response = self._client.get_item(
                 TableName=self._table, Key=self._key(tenant_id, task_id), ConsistentRead=True
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"reading the task failed ({error_code(exc)})") from exc
         if "Item" not in response:
             return None
@@ -193,7 +191,7 @@ class TaskStateTable:
         for _ in range(_CONFLICT_ATTEMPTS):
             try:
                 self._client.transact_write_items(TransactItems=items)
-            except ClientError as exc:
+            except AWS_ERRORS as exc:
                 codes = cancellation_codes(exc)
                 if not codes or any(code not in _CANCEL_CODES for code in codes):
                     raise DependencyError(f"starting the run failed ({error_code(exc)})") from exc
@@ -255,7 +253,7 @@ class TaskStateTable:
             try:
                 items: list[Any] = [parts[n][choice[n]] for n in names]
                 self._client.transact_write_items(TransactItems=items)
-            except ClientError as exc:
+            except AWS_ERRORS as exc:
                 codes = cancellation_codes(exc)
                 if len(codes) != len(names) or any(code not in _CANCEL_CODES for code in codes):
                     raise DependencyError(f"recording the finished run failed ({error_code(exc)})") from exc
@@ -291,7 +289,7 @@ class TaskStateTable:
             )["Update"]
             try:
                 self._client.update_item(**item)
-            except ClientError as exc:
+            except AWS_ERRORS as exc:
                 if error_code(exc) == "ConditionalCheckFailedException":
                     continue  # first: the task changed (retry without next_run_at); then: it is gone
                 raise DependencyError(f"updating the task's state failed ({error_code(exc)})") from exc

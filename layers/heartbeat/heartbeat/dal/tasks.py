@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from heartbeat.dal.dynamo import decode_cursor, deserialize, encode_cursor, error_code, serialize, value
+from heartbeat.dal.dynamo import (
+    AWS_ERRORS,
+    cancellation_codes,
+    decode_cursor,
+    deserialize,
+    encode_cursor,
+    error_code,
+    serialize,
+    value,
+)
 from heartbeat.errors import ConflictError, DependencyError, NotFoundError, QuotaExceededError
 from heartbeat.models.task import Task, task_from_item, task_to_item
 
@@ -30,7 +37,7 @@ class TasksTable:
                 Key={"pk": {"S": tenant_id}, "sk": {"S": task_id}},
                 ConsistentRead=True,
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"reading the task failed ({error_code(exc)})") from exc
         if "Item" not in response or not task_id.startswith(TASK_PREFIX):
             raise NotFoundError(f"no task with id '{task_id}'", param="id")
@@ -59,8 +66,8 @@ class TasksTable:
                     },
                 ]
             )
-        except ClientError as exc:
-            reasons = _cancellation_codes(exc)
+        except AWS_ERRORS as exc:
+            reasons = cancellation_codes(exc)
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise QuotaExceededError(
                     f"this tenant already has {quota} tasks, its quota: delete a task before creating another"
@@ -89,7 +96,7 @@ class TasksTable:
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 raise ConflictError(
                     f"task '{task.id}' was changed or deleted by another request: read it again and retry"
@@ -118,8 +125,8 @@ class TasksTable:
                     },
                 ]
             )
-        except ClientError as exc:
-            reasons = _cancellation_codes(exc)
+        except AWS_ERRORS as exc:
+            reasons = cancellation_codes(exc)
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise NotFoundError(f"no task with id '{task_id}'", param="id") from exc
             raise DependencyError(f"deleting the task failed ({error_code(exc)})") from exc
@@ -139,7 +146,7 @@ class TasksTable:
             }
         try:
             response = self._client.query(**query)
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"listing tasks failed ({error_code(exc)})") from exc
         tasks = [task_from_item(deserialize(item)) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
@@ -152,13 +159,6 @@ class TasksTable:
                 Key={"pk": {"S": tenant_id}, "sk": {"S": META_SK}},
                 ProjectionExpression="task_count",
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"counting tasks failed ({error_code(exc)})") from exc
         return int(response.get("Item", {}).get("task_count", {}).get("N", "0"))
-
-
-def _cancellation_codes(exc: ClientError) -> list[str]:
-    if error_code(exc) != "TransactionCanceledException":
-        return []
-    reasons = exc.response.get("CancellationReasons") or []
-    return [str(r.get("Code", "None")) for r in reasons]

@@ -8,9 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from heartbeat.dal.dynamo import error_code
+from heartbeat.dal.dynamo import AWS_ERRORS, error_code
 from heartbeat.errors import DependencyError
 from heartbeat.soul.types import Message, ToolCall
 
@@ -47,14 +45,14 @@ class OutputStore:
             self._client.put_object(
                 Bucket=self._bucket, Key=key, Body=text.encode(), ContentType="text/plain; charset=utf-8"
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"storing the run's output failed ({error_code(exc)})") from exc
         return key
 
     def get(self, key: str) -> str:
         try:
             response = self._client.get_object(Bucket=self._bucket, Key=key)
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(f"reading the run's output failed ({error_code(exc)})") from exc
         return response["Body"].read().decode()
 
@@ -124,7 +122,7 @@ class TranscriptStore:
                         ContentType="application/json",
                         IfNoneMatch="*",
                     )
-            except ClientError as exc:
+            except AWS_ERRORS as exc:
                 if error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
                     continue  # another run appended first: read again and append after it
                 raise DependencyError(
@@ -140,7 +138,7 @@ class TranscriptStore:
             response = self._client.get_object(
                 Bucket=self._bucket, Key=transcript_key(tenant_id, conversation_id)
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) in ("NoSuchKey", "404"):
                 return [], None
             raise DependencyError(f"reading the conversation transcript failed ({error_code(exc)})") from exc

@@ -6,9 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from botocore.exceptions import ClientError
-
-from heartbeat.dal.dynamo import error_code
+from heartbeat.dal.dynamo import AWS_ERRORS, error_code
 from heartbeat.errors import DependencyError
 
 if TYPE_CHECKING:
@@ -37,7 +35,7 @@ class LambdaInvoker:
                 InvocationType="Event",
                 Payload=json.dumps(dict(event)).encode(),
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise DependencyError(
                 f"starting the run failed: the executor could not be invoked ({error_code(exc)})"
             ) from exc

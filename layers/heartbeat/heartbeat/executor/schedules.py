@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from heartbeat.dal.dynamo import error_code
+from heartbeat.dal.dynamo import AWS_ERRORS, error_code
 from heartbeat.dal.schedules import schedule_names
 from heartbeat.errors import DependencyError
 
@@ -68,7 +68,7 @@ class RetrySchedules:
         }
         try:
             self._client.create_schedule(**request)
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) != "ConflictException":
                 raise DependencyError(f"scheduling the run's retry failed ({error_code(exc)})") from exc
             try:
@@ -102,7 +102,7 @@ class OrphanJanitor:
         for name in schedule_names(tenant_id, task_id, MAX_SCHEDULES_PER_TASK):
             try:
                 current = self._client.get_schedule(Name=name, GroupName=self._group)
-            except ClientError as exc:
+            except AWS_ERRORS as exc:
                 if error_code(exc) == "ResourceNotFoundException":
                     continue
                 raise DependencyError(f"reading schedule {name} failed ({error_code(exc)})") from exc
@@ -112,7 +112,7 @@ class OrphanJanitor:
                 continue
             try:
                 self._client.delete_schedule(Name=name, GroupName=self._group)
-            except ClientError as exc:
+            except AWS_ERRORS as exc:
                 if error_code(exc) == "ResourceNotFoundException":
                     continue
                 raise DependencyError(f"deleting schedule {name} failed ({error_code(exc)})") from exc

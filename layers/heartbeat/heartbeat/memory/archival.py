@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from botocore.exceptions import ClientError
 
+from heartbeat.dal.dynamo import AWS_ERRORS, cancellation_codes, error_code
 from heartbeat.errors import ConflictError, DependencyError, NotFoundError
 from heartbeat.ids import new_id
 from heartbeat.memory import keys
@@ -29,9 +30,7 @@ from heartbeat.memory.records import Passage
 from heartbeat.memory.table import (
     Item,
     MemoryTable,
-    cancellation_codes,
     dependency_error,
-    error_code,
     get_n,
     get_s,
     n,
@@ -122,7 +121,7 @@ def _chunks(terms: Sequence[str]) -> list[Sequence[str]]:
     return [terms[i : i + TERMS_PER_TRANSACTION] for i in range(0, len(terms), TERMS_PER_TRANSACTION)]
 
 
-def _only_condition_failures(exc: ClientError) -> bool:
+def _only_condition_failures(exc: Exception) -> bool:
     codes = cancellation_codes(exc)
     return (
         error_code(exc) == "TransactionCanceledException"
@@ -160,7 +159,7 @@ class ArchivalMemory:
             self._table.client.put_item(
                 TableName=self._table.name, Item=item, ConditionExpression="attribute_not_exists(sk)"
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise dependency_error(exc, "storing the passage") from exc
         try:
             self._index(passage, tfs, length)
@@ -181,7 +180,7 @@ class ArchivalMemory:
                 actions.append(self._df_update(term, +1))
             try:
                 self._table.transact(actions)
-            except ClientError as exc:
+            except AWS_ERRORS as exc:
                 if _only_condition_failures(exc):
                     continue  # this chunk was written by an earlier attempt
                 raise dependency_error(exc, "indexing the passage") from exc
@@ -206,7 +205,7 @@ class ArchivalMemory:
                     self._stats_update(+1, +length),
                 ]
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             if _only_condition_failures(exc):
                 raise ConflictError(f"passage '{passage_id}' was deleted while it was being stored") from exc
             raise dependency_error(exc, "storing the passage") from exc
@@ -304,7 +303,7 @@ class ArchivalMemory:
                         self._stats_update(-1, -get_n(item, "length")),
                     ]
                 )
-            except ClientError as exc:
+            except AWS_ERRORS as exc:
                 if not _only_condition_failures(exc):
                     raise dependency_error(exc, "deleting the passage") from exc
                 # Someone else is deleting it: finish the clean-up with them, then report it gone.
@@ -333,7 +332,7 @@ class ArchivalMemory:
                 self._table.transact(
                     [action for term in chunk for action in self._unpost(term, passage_id, tfs[term], length)]
                 )
-            except ClientError as exc:
+            except AWS_ERRORS as exc:
                 if not _only_condition_failures(exc):
                     raise dependency_error(exc, "deleting the passage") from exc
                 # Part of this chunk is already gone (an earlier attempt, or a crashed insert):
@@ -356,7 +355,7 @@ class ArchivalMemory:
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":live": s(LIVE)},
             )
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise dependency_error(exc, "deleting the passage") from exc
 

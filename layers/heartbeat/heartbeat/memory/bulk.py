@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from botocore.exceptions import ClientError
-
+from heartbeat.dal.dynamo import AWS_ERRORS
 from heartbeat.ids import new_id
 from heartbeat.memory import keys
 from heartbeat.memory.archival import LIVE, build_passage_item, build_posting_item
@@ -85,5 +84,5 @@ def _add(table: MemoryTable, sk: str, expression: str, values: dict[str, dict[st
             UpdateExpression=expression,
             ExpressionAttributeValues=values,
         )
-    except ClientError as exc:
+    except AWS_ERRORS as exc:
         raise dependency_error(exc, "importing passages") from exc

@@ -11,8 +11,7 @@ import random
 import time
 from collections.abc import Callable
 
-from botocore.exceptions import ClientError
-
+from heartbeat.dal.dynamo import AWS_ERRORS, error_code
 from heartbeat.errors import ConflictError, InvalidRequestError, NotFoundError
 from heartbeat.memory import keys
 from heartbeat.memory.limits import (
@@ -24,7 +23,7 @@ from heartbeat.memory.limits import (
     check_label,
 )
 from heartbeat.memory.records import CoreBlock
-from heartbeat.memory.table import Item, MemoryTable, dependency_error, error_code, get_n, get_s, n, s
+from heartbeat.memory.table import Item, MemoryTable, dependency_error, get_n, get_s, n, s
 from heartbeat.timeutil import iso, utcnow
 
 _ATTEMPTS = 8
@@ -148,7 +147,7 @@ class CoreMemory:
                 }
             try:
                 self._table.client.put_item(TableName=self._table.name, Item=new_item, **condition)  # type: ignore[arg-type]
-            except ClientError as exc:
+            except AWS_ERRORS as exc:
                 if error_code(exc) == "ConditionalCheckFailedException":
                     time.sleep(random.uniform(0, 0.01 * 2**attempt))
                     continue

@@ -12,8 +12,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
+from heartbeat.dal.dynamo import AWS_ERRORS, cancellation_codes, error_code
 from heartbeat.errors import DependencyError
 
 if TYPE_CHECKING:
@@ -28,11 +27,7 @@ _UNPROCESSED_RETRIES = 8
 _CONFLICT_RETRIES = 6
 
 
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def dependency_error(exc: ClientError, doing: str) -> DependencyError:
+def dependency_error(exc: Exception, doing: str) -> DependencyError:
     code = error_code(exc)
     if code == "ResourceNotFoundException":
         return DependencyError(f"{doing} failed: the memory table does not exist ({code})")
@@ -80,7 +75,7 @@ class MemoryTable:
             kwargs["ProjectionExpression"] = projection
         try:
             response = self.client.get_item(**kwargs)
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise dependency_error(exc, doing) from exc
         item = response.get("Item")
         if item is not None:
@@ -122,7 +117,7 @@ class MemoryTable:
             kwargs["ExpressionAttributeValues"].update(filter_values or {})
         try:
             response = self.client.query(**kwargs)
-        except ClientError as exc:
+        except AWS_ERRORS as exc:
             raise dependency_error(exc, doing) from exc
         self.items_read += int(response.get("ScannedCount", response.get("Count", 0)))
         last = response.get("LastEvaluatedKey")
@@ -151,7 +146,7 @@ class MemoryTable:
             for attempt in range(_UNPROCESSED_RETRIES):
                 try:
                     response = self.client.batch_get_item(RequestItems=request)
-                except ClientError as exc:
+                except AWS_ERRORS as exc:
                     raise dependency_error(exc, doing) from exc
                 items = response.get("Responses", {}).get(self.name, [])
                 self.items_read += len(items)
@@ -172,7 +167,7 @@ class MemoryTable:
             for attempt in range(_UNPROCESSED_RETRIES):
                 try:
                     response = self.client.batch_write_item(RequestItems=request)
-                except ClientError as exc:
+                except AWS_ERRORS as exc:
                     raise dependency_error(exc, doing) from exc
                 request = dict(response.get("UnprocessedItems") or {})
                 if not request:
@@ -191,15 +186,9 @@ class MemoryTable:
             try:
                 self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
                 return
-            except ClientError as exc:
+            except AWS_ERRORS as exc:
                 codes = cancellation_codes(exc)
                 conflicted = "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes
                 if not conflicted or attempt == _CONFLICT_RETRIES:
                     raise
                 time.sleep(random.uniform(0, min(0.02 * 2**attempt, 0.5)))
-
-
-def cancellation_codes(exc: ClientError) -> list[str]:
-    """The per-action reasons of a `TransactionCanceledException` ('None' for actions that passed)."""
-    reasons = exc.response.get("CancellationReasons") or []
-    return [str(reason.get("Code", "None")) for reason in reasons]
