@@ -33,6 +33,9 @@ def api(aws):
         ({**SEED, "schedule": "30 0 18 * * *"}, "schedule", "seconds must be 0"),
         ({**SEED, "timezone": "Mars/Olympus"}, "timezone", "unknown timezone 'Mars/Olympus'"),
         ({**SEED, "colour": "red"}, "colour", "unknown field"),
+        ({**SEED, "schedule": None}, "schedule", 'a cron string such as "0 9 * * *" or an object'),
+        ({**SEED, "schedule": 5}, "schedule", 'a cron string such as "0 9 * * *" or an object'),
+        ({**SEED, "schedule": ["0 9 * * *"]}, "schedule", "a cron string"),
     ],
 )
 def test_bad_create_is_400_naming_the_field(api, aws, body, param, words):
@@ -88,3 +91,45 @@ def test_a_configured_provider_is_accepted(aws):
     api = ApiClient(aws, HEARTBEAT_PROVIDERS=providers)
     status, answer = api.call("POST", "/v1/tasks", body={**SEED, "model": "anthropic/claude-sonnet-4-5"})
     assert status == 201, answer
+
+
+def test_a_one_time_task_that_has_run_can_still_be_disabled_and_enabled(aws):
+    from datetime import UTC, datetime, timedelta
+
+    from heartbeat.dal.schedules import SchedulesGateway, ScheduleTarget
+    from heartbeat.dal.tasks import TasksTable
+    from heartbeat.errors import InvalidRequestError
+    from heartbeat.models.requests import TaskCreate, TaskPatch
+    from heartbeat.tasks.service import TaskPolicy, TaskService
+
+    now = [datetime(2026, 11, 22, 12, 0, tzinfo=UTC)]
+    env = aws.env
+    service = TaskService(
+        TasksTable(aws.dynamodb, env["TASKS_TABLE"]),
+        SchedulesGateway(
+            aws.scheduler,
+            ScheduleTarget(
+                group=env["SCHEDULE_GROUP"],
+                executor_arn=env["EXECUTOR_ARN"],
+                role_arn=env["SCHEDULER_ROLE_ARN"],
+                dlq_arn=env["SCHEDULE_DLQ_ARN"],
+            ),
+        ),
+        TaskPolicy(quota=100, default_model="offline/heartbeat"),
+        clock=lambda: now[0],
+    )
+    task = service.create(
+        "tenant-a",
+        TaskCreate(name="once", prompt="p", schedule={"type": "at", "at": "2026-11-22T12:30:00Z"}),
+    )
+    now[0] += timedelta(days=1)  # it has fired; EventBridge deleted the schedule after it ran
+    (schedule,) = aws.scheduler.list_schedules(GroupName=env["SCHEDULE_GROUP"])["Schedules"]
+    aws.scheduler.delete_schedule(Name=schedule["Name"], GroupName=env["SCHEDULE_GROUP"])
+
+    disabled = service.update("tenant-a", task.id, TaskPatch(enabled=False))
+    assert disabled.enabled is False and disabled.state.next_run_at is None
+    enabled = service.update("tenant-a", task.id, TaskPatch(enabled=True))
+    assert enabled.enabled is True and enabled.state.next_run_at is None  # nothing left to run
+    assert aws.scheduler.list_schedules(GroupName=env["SCHEDULE_GROUP"])["Schedules"] == []
+    with pytest.raises(InvalidRequestError, match="in the past"):  # a new time must still lie ahead
+        service.update("tenant-a", task.id, TaskPatch(schedule={"type": "at", "at": "2026-11-22T13:00:00Z"}))

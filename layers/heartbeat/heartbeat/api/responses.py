@@ -69,6 +69,8 @@ def from_validation_errors(details: Sequence[Any]) -> Response:
 def _message(param: str, kind: str, ctx: dict[str, Any], detail: dict[str, Any]) -> str:
     if kind == "missing":
         return f"{param} is required"
+    if kind == "value_error":  # a model's own validator: its message says what to fix
+        return str(ctx.get("error") or detail.get("msg", f"{param} is not valid"))
     if kind == "extra_forbidden":
         return f"unknown field '{param}': remove it"
     if kind == "string_too_long":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 MAX_NAME = 200
 MAX_PROMPT_BYTES = 32 * 1024
@@ -16,8 +16,21 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Prompt = Annotated[str, StringConstraints(min_length=1)]
 ModelName = Annotated[str, StringConstraints(pattern=MODEL_PATTERN, max_length=200)]
 ConversationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+
+
+def _schedule_shape(value: Any, *, nullable: bool = False) -> Any:
+    """One clear error for a schedule of the wrong type (a plain union would name its branches)."""
+    if isinstance(value, str | dict) or (nullable and value is None):
+        return value
+    raise ValueError(
+        'schedule must be a cron string such as "0 9 * * *" or an object such as '
+        '{"type": "every", "minutes": 5}'
+    )
+
+
 # A cron string, or a schedule object ({"type": "cron"|"every"|"at", ...}) for the engine to check.
-ScheduleInput = str | dict[str, Any]
+ScheduleInput = Annotated[Any, BeforeValidator(_schedule_shape)]
+NullableScheduleInput = Annotated[Any, BeforeValidator(lambda v: _schedule_shape(v, nullable=True))]
 Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
@@ -42,7 +55,7 @@ class TaskPatch(_Strict):
 
     name: Name | None = None
     prompt: Prompt | None = None
-    schedule: ScheduleInput | None = None
+    schedule: NullableScheduleInput = None
     timezone: Timezone | None = None
     model: ModelName | None = None
     conversation_id: ConversationId | None = None

@@ -6,8 +6,10 @@ Ordering, so that no failure leaves a row without its schedule or a schedule wit
   fails, the schedules are deleted again. A crash between the two leaves only a schedule, which
   the executor removes when it fires for a task that does not exist.
 - change: schedules first, then the row, conditional on the version read; if the row write fails,
-  the old schedules are put back.
-- delete: schedules first, then the row; a failure half-way leaves the row, so a retry completes.
+  the schedules of the row as it now is are put back (the one read, or the concurrent change that
+  won the 409).
+- delete: the row first (the commit point), then the schedules; a schedule that outlives a failure
+  there is removed by the executor when it next fires for a task that does not exist.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from heartbeat.dal.schedules import schedule_names
-from heartbeat.errors import HeartbeatError, InvalidRequestError
+from heartbeat.errors import ConflictError, HeartbeatError, InvalidRequestError, NotFoundError
 from heartbeat.ids import new_id
 from heartbeat.models.requests import MAX_DESCRIPTION_BYTES, MAX_PROMPT_BYTES, TaskCreate, TaskPatch
 from heartbeat.models.task import Task, TaskState
@@ -136,7 +138,12 @@ class TaskService:
 
         enabled = current.enabled if patch.enabled is None else patch.enabled
         reschedule = bool({"schedule", "timezone", "enabled"} & fields)
-        schedule = _parse(*_schedule_source(current, patch), now) if reschedule else None
+        # A new schedule must lie ahead; the stored one may have had its day (an `at` that ran).
+        schedule = (
+            _parse(*_schedule_source(current, patch), now if "schedule" in fields else _EPOCH)
+            if reschedule
+            else None
+        )
         state = current.state
         attributes = set(changes) | {"enabled", "updated_at"}
         if enabled and not current.enabled:  # re-enabled by the user: a fresh start
@@ -157,26 +164,30 @@ class TaskService:
             self._tasks.update(updated, attributes, expected_version=current.version)
             return updated
         try:
-            self._put_schedules(updated, schedule, previous_count=current.schedule_count)
+            self._put_schedules(updated, schedule, previous_count=current.schedule_count, now=now)
             self._tasks.update(updated, attributes, expected_version=current.version)
-        except HeartbeatError:
-            self._restore_schedules(current, written_count=updated.schedule_count)
+        except HeartbeatError as exc:
+            self._roll_back(current, exc, written_count=updated.schedule_count)
             raise
         return updated
 
     def delete(self, tenant_id: str, task_id: str) -> None:
         current = self._tasks.get(tenant_id, task_id)
-        for name in schedule_names(tenant_id, task_id, current.schedule_count):
-            self._schedules.delete(name)
         self._tasks.delete(tenant_id, task_id)
+        self._delete_schedules(schedule_names(tenant_id, task_id, current.schedule_count))
 
     # -- helpers -----------------------------------------------------------------------------
     def _check_model(self, model: str) -> None:
         if self._policy.check_model is not None:
             self._policy.check_model(model)
 
-    def _put_schedules(self, task: Task, schedule: Schedule, previous_count: int) -> None:
+    def _put_schedules(self, task: Task, schedule: Schedule, previous_count: int, now: datetime) -> None:
         names = schedule_names(task.tenant_id, task.id, max(task.schedule_count, previous_count))
+        if schedule.next_after(now) is None:
+            # Nothing left to fire (an `at` that has passed): keep no schedule in EventBridge.
+            for name in names:
+                self._schedules.delete(name)
+            return
         for index, name in enumerate(names):
             if index < task.schedule_count:
                 self._schedules.put(
@@ -191,23 +202,45 @@ class TaskService:
             else:
                 self._schedules.delete(name)
 
+    def _roll_back(self, current: Task, exc: HeartbeatError, written_count: int) -> None:
+        """After a failed change, put back the schedules of the row as it now is: the one read,
+        unless a concurrent change won (409), whose schedules this request overwrote."""
+        latest: Task | None = current
+        if isinstance(exc, ConflictError):
+            try:
+                latest = self._tasks.get(current.tenant_id, current.id)
+            except NotFoundError:
+                latest = None  # deleted meanwhile: its schedules go too
+            except HeartbeatError:
+                logger.exception("reading task %s again after a conflict failed", current.id)
+        if latest is None:
+            count = max(written_count, current.schedule_count)
+            self._delete_schedules(schedule_names(current.tenant_id, current.id, count))
+        else:
+            self._restore_schedules(latest, written_count=written_count)
+
     def _restore_schedules(self, previous: Task, written_count: int) -> None:
         """Put the schedules of `previous` back after a failed change (best effort: a failure here
         is logged, and the row, which still describes `previous`, is the source of truth)."""
         try:
             schedule = _parse(previous.schedule, None, _EPOCH)
             self._put_schedules(
-                previous, schedule, previous_count=max(written_count, previous.schedule_count)
+                previous,
+                schedule,
+                previous_count=max(written_count, previous.schedule_count),
+                now=self._clock(),
             )
         except HeartbeatError:
             logger.exception("restoring the schedules of task %s failed", previous.id)
 
     def _delete_schedules(self, names: list[str]) -> None:
+        """Best effort, for schedules whose row is gone (or never came): one left behind is
+        removed by the executor when it next fires for a task that does not exist."""
         for name in names:
             try:
                 self._schedules.delete(name)
             except HeartbeatError:
-                logger.exception("removing schedule %s after a failed create failed", name)
+                logger.exception("removing schedule %s failed; the executor removes it when it fires", name)
 
 
 def _parse(value: str | dict[str, Any], timezone: str | None, now: datetime) -> Schedule:
