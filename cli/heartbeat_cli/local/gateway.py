@@ -97,7 +97,9 @@ def authorizer_from_template(template: Mapping[str, Any]) -> AuthorizerSettings:
         auth = resource.get("Properties", {}).get("Auth", {})
         name = auth.get("DefaultAuthorizer")
         config = auth.get("Authorizers", {}).get(name, {})
-        if config and not (config.get("EnableFunctionDefaultPermissions") or config.get("FunctionInvokeRole")):
+        if config and not (
+            config.get("EnableFunctionDefaultPermissions") or config.get("FunctionInvokeRole")
+        ):
             # SAM grants an HTTP API no permission to invoke its Lambda authorizer by default: on
             # AWS every request would fail with 500 before reaching it. Refuse it here too.
             raise ValueError(
