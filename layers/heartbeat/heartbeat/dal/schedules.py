@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -118,9 +119,10 @@ class SchedulesGateway:
                 return
             raise DependencyError(f"deleting the schedule failed ({error_code(exc)})") from exc
 
-    def set_state(self, name: str, *, enabled: bool) -> None:
-        """Enable or disable an existing schedule, keeping everything else (used by the executor's
-        auto-disable). Reads the schedule because UpdateSchedule replaces every field."""
+    def disable(self, name: str, *, now: datetime) -> None:
+        """Disable an existing schedule, keeping everything else (the executor's auto-disable).
+        Reads the schedule because UpdateSchedule replaces every field. A StartDate that has passed
+        is left out: EventBridge refuses one in the past, and re-enabling (a PATCH) sets it anew."""
         try:
             current = self._client.get_schedule(Name=name, GroupName=self._target.group)
             request: dict[str, Any] = {
@@ -138,7 +140,9 @@ class SchedulesGateway:
                 )
                 if key in current
             }
-            request["State"] = "ENABLED" if enabled else "DISABLED"
+            if "StartDate" in request and request["StartDate"] <= now:
+                del request["StartDate"]
+            request["State"] = "DISABLED"
             self._client.update_schedule(**request)
         except AWS_ERRORS as exc:
             if error_code(exc) == "ResourceNotFoundException":

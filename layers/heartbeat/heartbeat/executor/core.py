@@ -565,7 +565,7 @@ class Executor:
     def _disable_schedules(self, task: Task) -> None:
         for name in schedule_names(task.tenant_id, task.id, task.schedule_count):
             try:
-                self._d.schedules.set_state(name, enabled=False)
+                self._d.schedules.disable(name, now=self._clock())
             except DependencyError:
                 # The task row says disabled; the next slot that arrives tries again.
                 logger.exception("disabling schedule %s failed", name)

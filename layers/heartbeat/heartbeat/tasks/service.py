@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from heartbeat.dal.schedules import SchedulesGateway
     from heartbeat.dal.tasks import TasksTable
     from heartbeat.schedule import Schedule
+    from heartbeat.schedule.schedules import EventBridgeSchedule
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,9 @@ class TaskService:
         created: list[str] = []
         try:
             for name, eventbridge in zip(
-                schedule_names(tenant_id, task.id, task.schedule_count), schedule.eventbridge(), strict=True
+                schedule_names(tenant_id, task.id, task.schedule_count),
+                _eventbridge(schedule, now),
+                strict=True,
             ):
                 self._schedules.put(
                     name,
@@ -188,11 +191,12 @@ class TaskService:
             for name in names:
                 self._schedules.delete(name)
             return
+        specs = _eventbridge(schedule, now)
         for index, name in enumerate(names):
             if index < task.schedule_count:
                 self._schedules.put(
                     name,
-                    schedule.eventbridge()[index],
+                    specs[index],
                     tenant_id=task.tenant_id,
                     task_id=task.id,
                     enabled=task.enabled,
@@ -247,6 +251,18 @@ def _parse(value: str | dict[str, Any], timezone: str | None, now: datetime) -> 
     from heartbeat.schedule import parse_schedule
 
     return parse_schedule(value, timezone, now=now)
+
+
+def _eventbridge(schedule: Schedule, now: datetime) -> list[EventBridgeSchedule]:
+    """The schedule's EventBridge schedules as of `now`. A rate whose start has passed counts from
+    its next firing instead, which keeps its phase: EventBridge refuses a StartDate more than a few
+    minutes in the past."""
+    specs = schedule.eventbridge()
+    upcoming = schedule.next_after(now)
+    return [
+        replace(spec, start=upcoming) if spec.start is not None and upcoming and spec.start < now else spec
+        for spec in specs
+    ]
 
 
 def _schedule_source(current: Task, patch: TaskPatch) -> tuple[str | dict[str, Any], str | None]:
