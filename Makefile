@@ -32,7 +32,7 @@ $(SAM_VENV)/.installed:
 install: $(VENV)/.installed $(SAM_VENV)/.installed
 
 run: $(VENV)/.installed
-	$(VENV)/bin/heartbeat local
+	$(VENV)/bin/heartbeat local $(ARGS)
 
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest -n 2 --dist loadgroup

@@ -65,28 +65,33 @@ def error_message(raw: bytes) -> str:
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("tasks", help="manage tasks through the HTTP API")
-    parser.add_argument("--url", default=None, help=f"the API's URL (HEARTBEAT_URL, default {DEFAULT_URL})")
-    parser.add_argument("--key", default=None, help="an API key (HEARTBEAT_API_KEY)")
-    parser.add_argument("--json", action="store_true", help="print the API's JSON")
-    commands = parser.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
+    _common_options(parser, defaults=True)
+    # The same options after the action too (`tasks list --json`); there they default to nothing,
+    # so they never undo one given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    _common_options(common, defaults=False)
+    actions = parser.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
 
-    create = commands.add_parser("create", help="create a task")
+    def action(name: str, help: str) -> argparse.ArgumentParser:
+        return actions.add_parser(name, help=help, parents=[common])
+
+    create = action("create", "create a task")
     create.add_argument("--name", required=True)
     create.add_argument("--prompt", required=True)
     create.add_argument("--schedule", required=True, help="a cron string, e.g. '0 18 * * *'")
     _task_fields(create)
     create.set_defaults(handler=_create)
 
-    listing = commands.add_parser("list", help="list tasks")
+    listing = action("list", "list tasks")
     listing.add_argument("--limit", type=int)
     listing.add_argument("--cursor")
     listing.set_defaults(handler=_list)
 
-    get = commands.add_parser("get", help="show a task")
+    get = action("get", "show a task")
     get.add_argument("task_id")
     get.set_defaults(handler=_get)
 
-    update = commands.add_parser("update", help="change a task")
+    update = action("update", "change a task")
     update.add_argument("task_id")
     update.add_argument("--name")
     update.add_argument("--prompt")
@@ -96,21 +101,32 @@ def register(subparsers: Any) -> None:
     _task_fields(update)
     update.set_defaults(handler=_update)
 
-    delete = commands.add_parser("delete", help="delete a task and its schedule")
+    delete = action("delete", "delete a task and its schedule")
     delete.add_argument("task_id")
     delete.set_defaults(handler=_delete)
 
-    run = commands.add_parser("run", help="run a task now, outside its schedule")
+    run = action("run", "run a task now, outside its schedule")
     run.add_argument("task_id")
     run.set_defaults(handler=_run_now)
 
-    runs = commands.add_parser("runs", help="a task's runs, newest first")
+    runs = action("runs", "a task's runs, newest first")
     runs.add_argument("task_id")
     runs.add_argument("--limit", type=int)
     runs.add_argument("--cursor")
     runs.set_defaults(handler=_runs)
 
     parser.set_defaults(func=_main)
+
+
+def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--url", default=default(None), help=f"the API's URL (HEARTBEAT_URL, default {DEFAULT_URL})"
+    )
+    parser.add_argument("--key", default=default(None), help="an API key (HEARTBEAT_API_KEY)")
+    parser.add_argument("--json", action="store_true", default=default(False), help="print the API's JSON")
 
 
 def _task_fields(parser: argparse.ArgumentParser) -> None:

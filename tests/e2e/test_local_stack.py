@@ -71,6 +71,43 @@ def test_the_readmes_curl_calls_work_against_the_local_stack(data_dir: Path, sta
     assert status == 404 and gone["error"]["type"] == "not_found_error"
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_readmes_memory_calls_work_against_the_local_stack(data_dir: Path, start_stack: Any) -> None:
+    key = create_key(data_dir, scopes="memory.read,memory.write")
+    url = start_stack(data_dir).api_url
+    auth = ("-H", f"Authorization: Bearer {key}")
+    json_body = ("-H", "Content-Type: application/json", "-d")
+    status, put = curl(
+        "-X",
+        "PUT",
+        f"{url}/v1/memory/core/persona",
+        *auth,
+        *json_body,
+        '{"value": "You are the operations assistant of the platform team.", "limit": 2000}',
+    )
+    assert status == 200 and put["block"]["label"] == "persona" and put["block"]["limit"] == 2000, put
+    status, blocks = curl(f"{url}/v1/memory/core", *auth)
+    assert status == 200 and [b["label"] for b in blocks["blocks"]] == ["persona"]
+    status, block = curl(f"{url}/v1/memory/core/persona", *auth)
+    assert (
+        status == 200 and block["block"]["value"] == "You are the operations assistant of the platform team."
+    )
+    status, stored = curl(
+        "-X",
+        "POST",
+        f"{url}/v1/memory/archival",
+        *auth,
+        *json_body,
+        '{"text": "The failover runbook is in the ops wiki under DB/Failover.", "tags": ["runbook"]}',
+    )
+    assert status == 201 and stored["passage"]["id"].startswith("mem_"), stored
+    status, found = curl(f"{url}/v1/memory/archival?query=failover+runbook&limit=5", *auth)
+    assert status == 200 and [p["id"] for p in found["passages"]] == [stored["passage"]["id"]]
+    status, deleted = curl("-X", "DELETE", f"{url}/v1/memory/archival/{stored['passage']['id']}", *auth)
+    assert (status, deleted) == (200, {"ok": True, "id": stored["passage"]["id"]})
+    assert curl(f"{url}/v1/memory/archival?query=failover", *auth) == (200, {"passages": []})
+
+
 def test_api_gateway_answers_for_keys_and_routes(data_dir: Path, start_stack: Any) -> None:
     key = create_key(data_dir, scopes="config.read")
     url = start_stack(data_dir).api_url
@@ -244,6 +281,9 @@ def test_the_tasks_cli_drives_the_api(data_dir: Path, start_stack: Any) -> None:
     assert code == 0 and "enabled:     False" in out
     code, out = cli(*base, "--json", "runs", task_id)
     assert code == 0 and json.loads(out)["runs"] == []
+    # the common options work after the action as well
+    code, out = cli("tasks", "list", "--json", "--url", stack.api_url, "--key", key)
+    assert code == 0 and json.loads(out)["tasks"][0]["id"] == task_id
     code, out = cli(*base, "delete", task_id)
     assert code == 0 and f"Deleted {task_id}." in out
     assert cli(*base, "get", task_id)[0] == 1
@@ -263,3 +303,31 @@ def test_invoke_runs_a_handler_against_the_saved_state(data_dir: Path, tmp_path:
     path.write_text(json.dumps(event))
     code, out = cli("invoke", "authorizer", str(path), "--data-dir", str(data_dir))
     assert code == 1 and json.loads(out)["errorMessage"] == "Unauthorized"
+
+
+def test_a_port_in_use_is_named_with_the_option_that_moves_it(data_dir: Path, start_stack: Any) -> None:
+    import socket
+
+    from heartbeat_cli.local.stack import LocalStack, StackOptions
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        for options, option in (
+            (StackOptions(port=port, aws_port=0, data_dir=data_dir), "--port"),
+            (StackOptions(port=0, aws_port=port, data_dir=data_dir), "--aws-port"),
+        ):
+            with pytest.raises(OSError, match=f"port {port} .* is in use: .* {option}"), LocalStack(options):
+                pass
+
+
+def test_a_provider_the_local_stack_cannot_reach_is_a_400_at_create(data_dir: Path, start_stack: Any) -> None:
+    key = create_key(data_dir)
+    url = start_stack(data_dir).api_url
+    body = {"name": "n", "prompt": "p", "schedule": "0 9 * * *"}
+    status, answer = http(
+        "POST", f"{url}/v1/tasks", key=key, body={**body, "model": "bedrock/us.anthropic.claude-sonnet-4-5"}
+    )
+    assert status == 400 and answer["error"]["param"] == "model", answer
+    assert "'bedrock' is disabled" in answer["error"]["message"]
+    assert "offline" in answer["error"]["message"] and "bedrock," not in answer["error"]["message"]
+    assert http("GET", f"{url}/v1/tasks", key=key)[1]["total"] == 0

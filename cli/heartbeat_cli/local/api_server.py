@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from heartbeat_cli.local.gateway import Gateway, HttpRequest, HttpResponse
+from heartbeat_cli.local.ports import port_error
 
 log = logging.getLogger("heartbeat.local")
 
@@ -68,7 +69,10 @@ class ApiServer:
         self, gateway: Gateway, pages: LocalPages, port: int = 3000, host: str = "127.0.0.1"
     ) -> None:
         handler = _handler_class(gateway, pages)
-        self._server = ThreadingHTTPServer((host, port), handler)
+        try:
+            self._server = ThreadingHTTPServer((host, port), handler)
+        except OSError as exc:
+            raise port_error(exc, port, "the API", "--port") from exc
         self._server.daemon_threads = True
         self._host = host
         self._thread: threading.Thread | None = None

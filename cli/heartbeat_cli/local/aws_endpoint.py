@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from heartbeat_cli.local.ports import port_error
 from heartbeat_cli.local.resources import REGION
 
 # Fake credentials: moto accepts any, and they keep boto3 from looking for real ones.
@@ -93,9 +95,20 @@ class AwsEndpoint:
         # One request at a time: moto's backends are not atomic across threads (two conditional
         # writes can both pass; a cancelled transaction restores whole tables), and the executor's
         # slot dedupe and leases rely on DynamoDB's conditional writes being atomic, as on AWS.
-        self._server = make_server(
-            self._host, self._port, self.watcher, threaded=False, request_handler=MotoRequestHandler
-        )
+        # Bound here, not by werkzeug, which prints its own advice and exits on a port in use.
+        try:
+            listener = socket.create_server((self._host, self._port))
+        except OSError as exc:
+            raise port_error(exc, self._port, "the AWS endpoint", "--aws-port") from exc
+        with listener:
+            self._server = make_server(
+                self._host,
+                self._port,
+                self.watcher,
+                threaded=False,
+                request_handler=MotoRequestHandler,
+                fd=listener.fileno(),
+            )
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
         self.reset()

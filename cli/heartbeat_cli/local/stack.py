@@ -3,6 +3,7 @@ executor, started and stopped together."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -38,6 +39,20 @@ def default_model(environ: dict[str, str] | None = None) -> str:
     storing a provider key in the local Secrets Manager."""
     env = os.environ if environ is None else environ
     return env.get("HEARTBEAT_DEFAULT_MODEL") or OFFLINE_MODEL
+
+
+def local_providers(raw: str) -> str:
+    """The functions' HEARTBEAT_PROVIDERS: the user's, with Bedrock off unless they configure it.
+    The local AWS endpoint has no Bedrock, so a Bedrock task would be accepted and then fail every
+    run; turned off, it is a 400 at POST that names the providers that work. Invalid JSON is passed
+    on as it is, for the functions' settings to report."""
+    try:
+        user = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError:
+        return raw
+    if not isinstance(user, dict):
+        return raw
+    return json.dumps({"bedrock": {"kind": "bedrock", "enabled": False}, **user})
 
 
 class LocalStack:
@@ -129,7 +144,8 @@ class LocalStack:
         # The functions read their settings, and build their AWS clients, from the environment.
         self.environment = env = {
             **names.environment(
-                DEFAULT_MODEL=default_model(), HEARTBEAT_PROVIDERS=os.environ.get("HEARTBEAT_PROVIDERS", "")
+                DEFAULT_MODEL=default_model(),
+                HEARTBEAT_PROVIDERS=local_providers(os.environ.get("HEARTBEAT_PROVIDERS", "")),
             ),
             **function_environment(endpoint.url),
         }

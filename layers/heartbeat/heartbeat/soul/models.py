@@ -261,7 +261,10 @@ def _provider_config(name: str, provider: str, settings: SoulSettings, *, error:
             "(add others to HEARTBEAT_PROVIDERS)"
         )
     if not config.enabled:
-        raise error(f"model {name!r}: the provider {provider!r} is disabled in this deployment")
+        known = ", ".join(sorted(p for p, c in providers.items() if c.enabled))
+        raise error(
+            f"model {name!r}: the provider {provider!r} is disabled in this deployment; use one of {known}"
+        )
     return config
 
 
