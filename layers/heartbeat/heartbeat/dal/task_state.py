@@ -219,9 +219,9 @@ class TaskStateTable:
         slot: int | None,
     ) -> FinishResult:
         """In one transaction: write the run's final `record` (if it is still `running`, or was
-        marked `lease_expired` by the run that took over), record it in the task's state and
-        release the lease (if this run still holds it), and give the tenant's run slot back (if
-        this run still holds it).
+        marked `lease_expired` by the delivery that released its dead lease), record it in the
+        task's state and release the lease (if this run still holds it), and give the tenant's run
+        slot back (if this run still holds it).
 
         Each part keeps its own condition: when one fails the transaction is tried again without it,
         so a lost lease or slot never stops the record (as separate writes would behave). The
