@@ -233,6 +233,8 @@ def _body_problem(body: Mapping[str, Any]) -> str | None:
             cache_controls += "cache_control" in block
             if kind == "text" and not block.get("text"):
                 return f"messages.{index}: text content blocks must be non-empty"
+            if kind == "text" and not str(block["text"]).strip():
+                return f"messages.{index}: text content blocks must contain non-whitespace text"
             if kind == "tool_use":
                 if role != "assistant":
                     return f"messages.{index}: tool_use blocks are only allowed in assistant messages"

@@ -208,6 +208,8 @@ def _body_problem(body: Mapping[str, Any]) -> str | None:
             )
         if role not in ("system", "developer", "user", "assistant"):
             return f"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'tool'."
+        if message.get("content") is None and not message.get("tool_calls"):
+            return "Invalid value for 'content': expected a string, got null."
         for call in message.get("tool_calls") or []:
             if role != "assistant":
                 return f"messages[{index}]: only assistant messages may have tool_calls"

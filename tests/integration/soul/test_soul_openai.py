@@ -246,3 +246,21 @@ def test_the_wrong_output_limit_field_is_a_terminal_invalid_request(fake):
     with pytest.raises(ModelError) as caught:
         run(model, "hi")
     assert not caught.value.transient and "Use 'max_completion_tokens' instead" in str(caught.value)
+
+
+def test_an_assistant_turn_without_tool_calls_never_has_null_content(fake):
+    from heartbeat.soul.types import Message, ModelRequest
+
+    model = openai_model(fake)
+    request = ModelRequest(
+        system="s",
+        messages=(
+            Message(role="user", content="q"),
+            Message(role="assistant", content=""),
+            Message(role="user", content="again"),
+        ),
+        tools=(),
+        max_tokens=16,
+    )
+    body = model.build_body(request)
+    assert body["messages"][2] == {"role": "assistant", "content": ""}

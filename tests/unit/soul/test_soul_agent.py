@@ -382,3 +382,37 @@ def test_a_well_formed_history_is_sent_unchanged():
     model = ScriptedModel([answer("again")])
     run(model, history=first.new_messages)
     assert model.requests[0].messages[:-1] == first.new_messages
+
+
+def test_an_empty_answer_fails_the_run_so_no_empty_turn_is_ever_stored():
+    model = ScriptedModel([ModelResponse(text="  \n", stop_reason="end_turn")])
+    with pytest.raises(ModelError) as raised:
+        run(model)
+    assert not isinstance(raised.value, AgentLimitError)
+    assert raised.value.transient is True  # counts once: the next run tries again
+    assert "scripted/test returned an empty answer (stop reason: end_turn)" in str(raised.value)
+
+
+def test_an_answer_cut_off_before_any_text_is_the_output_token_limit():
+    model = ScriptedModel([ModelResponse(text="", stop_reason="max_tokens", usage=Usage(output_tokens=4096))])
+    with pytest.raises(AgentLimitError) as raised:
+        run(model, limits=AgentLimits(max_output_tokens=4096))
+    assert raised.value.limit == "tokens" and raised.value.usage.output_tokens == 4096
+    assert "without writing an answer: raise HEARTBEAT_AGENT_MAX_OUTPUT_TOKENS" in str(raised.value)
+
+
+def test_an_empty_answer_already_in_a_history_is_dropped_with_its_question():
+    history = [
+        Message(role="user", content="first question"),
+        Message(role="assistant", content=""),
+        Message(role="user", content="second question"),
+        Message(role="assistant", content="second answer"),
+    ]
+    model = ScriptedModel([answer("third answer")])
+    run(model, history=history, prompt="third question")
+    sent = [(m.role, m.content) for m in model.requests[0].messages]
+    assert sent == [
+        ("user", "second question"),
+        ("assistant", "second answer"),
+        ("user", "third question"),
+    ]

@@ -257,3 +257,24 @@ def test_a_read_timeout_is_transient():
     with pytest.raises(ModelError) as caught:
         model.complete(ModelRequest(system="s", messages=(Message(role="user", content="hi"),)))
     assert caught.value.transient and "ReadTimeoutError" in str(caught.value)
+
+
+def test_blank_text_beside_a_tool_call_is_not_sent_to_converse():
+    from heartbeat.soul.types import Message, ToolCall
+
+    client = fb.client()
+    fake = fb.FakeBedrock(client)
+    history = [
+        Message(role="user", content="Look it up."),
+        Message(
+            role="assistant",
+            content="\n\n",
+            tool_calls=(ToolCall("t1", "archival_memory_search", {"query": "boiler"}),),
+        ),
+        Message(role="tool", content="nothing found", tool_call_id="t1"),
+        Message(role="assistant", content="Nothing on the boiler."),
+    ]
+    result = run(model_for(client), "Anything else?", history=history)
+    assert result.output  # Converse accepted the replayed turns
+    assistant = fake.requests[-1]["messages"][1]
+    assert assistant["role"] == "assistant" and [list(b) for b in assistant["content"]] == [["toolUse"]]

@@ -168,6 +168,8 @@ def run_agent(
                     "usage": response.usage.to_dict(),
                 },
             )
+            if not response.tool_calls and not response.text.strip():
+                raise _empty_answer(model.name, response.stop_reason, limits, limit_error)
             assistant = Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
             conversation.append(assistant)
             new_messages.append(assistant)
@@ -205,11 +207,33 @@ def run_agent(
         raise
 
 
+def _empty_answer(
+    model: str,
+    stop_reason: str,
+    limits: AgentLimits,
+    limit_error: Callable[[LimitKind, str], AgentLimitError],
+) -> ModelError:
+    """A reply with no text and no tool call: no answer to record, nor a turn any provider would
+    take back in the conversation. The run fails (counting once towards backoff) and says why."""
+    if stop_reason == "max_tokens":
+        return limit_error(
+            "tokens",
+            f"{model} used its whole output budget (max_output_tokens={limits.max_output_tokens}) without "
+            "writing an answer: raise HEARTBEAT_AGENT_MAX_OUTPUT_TOKENS, or ask for a shorter answer",
+        )
+    return ModelError(
+        f"{model} returned an empty answer (stop reason: {stop_reason}): the next run tries again; "
+        "if it repeats, make the task's prompt ask for a written answer",
+        transient=True,
+    )
+
+
 def well_formed(history: Sequence[Message]) -> list[Message]:
     """History every provider accepts: each tool call answered by a tool message right after its
-    assistant turn (a missing answer becomes an error message), and no tool message without its
-    call. A transcript cut short (a run that failed between a call and its result) would otherwise
-    be refused by the provider on every later run of the conversation."""
+    assistant turn (a missing answer becomes an error message), no tool message without its
+    call, and no empty assistant turn (with the user turn it answered: roles must alternate). A
+    transcript cut short (a run that failed between a call and its result) would otherwise be
+    refused by the provider on every later run of the conversation."""
     out: list[Message] = []
     index = 0
     while index < len(history):
@@ -217,6 +241,10 @@ def well_formed(history: Sequence[Message]) -> list[Message]:
         index += 1
         if message.role == "tool":
             continue  # answers are collected right after their assistant turn below
+        if message.role == "assistant" and not message.tool_calls and not message.content.strip():
+            if out and out[-1].role == "user":
+                out.pop()
+            continue
         out.append(message)
         if message.role != "assistant" or not message.tool_calls:
             continue

@@ -120,7 +120,7 @@ def _messages(request: ModelRequest) -> list[dict[str, Any]]:
         content: list[dict[str, Any]] = []
         if side == "assistant":
             for message in messages:
-                if message.content:
+                if message.content.strip():  # the API refuses a blank text block
                     content.append({"type": "text", "text": message.content})
                 for call in message.tool_calls:
                     content.append(
@@ -137,7 +137,7 @@ def _messages(request: ModelRequest) -> list[dict[str, Any]]:
                     if message.is_error:
                         block["is_error"] = True
                     content.append(block)
-                elif message.content:
+                elif message.content.strip():
                     content.append({"type": "text", "text": message.content})
         if content:
             out.append({"role": side, "content": content})

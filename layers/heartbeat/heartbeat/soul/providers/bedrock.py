@@ -152,7 +152,7 @@ def _messages(request: ModelRequest) -> list[dict[str, Any]]:
                     }
                 )
                 continue
-            if message.content:
+            if message.content.strip():  # Converse refuses a blank text field
                 content.append({"text": message.content})
             for call in message.tool_calls:
                 content.append(

@@ -72,7 +72,11 @@ class OpenAIModel:
             if message.role == "user":
                 messages.append({"role": "user", "content": message.content})
             elif message.role == "assistant":
-                out: dict[str, Any] = {"role": "assistant", "content": message.content or None}
+                # null content only beside tool calls: without them the API requires a string
+                out: dict[str, Any] = {
+                    "role": "assistant",
+                    "content": message.content or (None if message.tool_calls else ""),
+                }
                 if message.tool_calls:
                     out["tool_calls"] = [
                         {
