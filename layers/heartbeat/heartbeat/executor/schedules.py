@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from heartbeat.dal.dynamo import AWS_ERRORS, error_code
 from heartbeat.dal.schedules import schedule_names
 from heartbeat.errors import DependencyError
@@ -73,7 +71,7 @@ class RetrySchedules:
                 raise DependencyError(f"scheduling the run's retry failed ({error_code(exc)})") from exc
             try:
                 self._client.update_schedule(**request)
-            except ClientError as again:
+            except AWS_ERRORS as again:
                 raise DependencyError(f"scheduling the run's retry failed ({error_code(again)})") from again
         return name
 

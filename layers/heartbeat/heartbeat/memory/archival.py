@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from botocore.exceptions import ClientError
-
 from heartbeat.dal.dynamo import AWS_ERRORS, cancellation_codes, error_code
 from heartbeat.errors import ConflictError, DependencyError, NotFoundError
 from heartbeat.ids import new_id
@@ -340,9 +338,10 @@ class ArchivalMemory:
                 for term in chunk:
                     try:
                         self._table.transact(self._unpost(term, passage_id, tfs[term], length))
-                    except ClientError as term_exc:
+                    except AWS_ERRORS as term_exc:
                         if not _only_condition_failures(term_exc):
                             raise dependency_error(term_exc, "deleting the passage") from term_exc
+        self._drop_unused_terms(sorted(tfs))
         self._table.batch_write(
             ({"DeleteRequest": {"Key": self._table.key(keys.tag_sk(tag, passage_id))}} for tag in tags),
             doing="deleting the passage",
@@ -358,6 +357,27 @@ class ArchivalMemory:
         except AWS_ERRORS as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise dependency_error(exc, "deleting the passage") from exc
+
+    def _drop_unused_terms(self, terms: list[str]) -> None:
+        """Delete the document-frequency counters of `terms` that no passage uses any more, so a
+        tenant's index shrinks with its passages. One read finds them; each delete is conditional
+        (`df <= 0`), so a passage inserted meanwhile keeps its term."""
+        counters = self._table.batch_get(
+            [keys.df_sk(term) for term in terms], doing="deleting the passage", projection="sk, df"
+        )
+        for item in counters:
+            if get_n(item, "df") > 0:
+                continue
+            try:
+                self._table.client.delete_item(
+                    TableName=self._table.name,
+                    Key=self._table.key(item["sk"]["S"]),
+                    ConditionExpression="df <= :zero",
+                    ExpressionAttributeValues={":zero": n(0)},
+                )
+            except AWS_ERRORS as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise dependency_error(exc, "deleting the passage") from exc
 
     # -- items ----------------------------------------------------------------------------------
 
