@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from heartbeat.soul.types import ToolError, ToolSpec
+from heartbeat.soul.types import Message, ToolCall, ToolError, ToolSpec
 
 INSERT_SPEC = ToolSpec(
     name="archival_memory_insert",
@@ -98,3 +98,18 @@ class FailingTool:
     def __call__(self, arguments: Mapping[str, Any]) -> str:
         self.calls += 1
         raise ToolError(self.message)
+
+
+def blank_text_beside_a_tool_call(call_id: str) -> list[Message]:
+    """A stored conversation whose assistant turn has whitespace-only text beside its tool call,
+    as models reply ("\n\n" then the call): providers refuse a blank text block on replay."""
+    return [
+        Message(role="user", content="Look it up."),
+        Message(
+            role="assistant",
+            content="\n\n",
+            tool_calls=(ToolCall(call_id, "archival_memory_search", {"query": "boiler"}),),
+        ),
+        Message(role="tool", content="nothing found", tool_call_id=call_id),
+        Message(role="assistant", content="Nothing on the boiler."),
+    ]

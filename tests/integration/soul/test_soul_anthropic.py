@@ -287,19 +287,9 @@ def test_an_unreachable_server_is_transient():
 
 
 def test_blank_text_beside_a_tool_call_is_not_sent(fake):
-    from heartbeat.soul.types import ToolCall
+    from fakes.tools import blank_text_beside_a_tool_call
 
-    history = [
-        Message(role="user", content="Look it up."),
-        Message(
-            role="assistant",
-            content="\n\n",
-            tool_calls=(ToolCall("toolu_1", "archival_memory_search", {"query": "boiler"}),),
-        ),
-        Message(role="tool", content="nothing found", tool_call_id="toolu_1"),
-        Message(role="assistant", content="Nothing on the boiler."),
-    ]
-    result = run(model_for(fake), "Anything else?", history=history)
+    result = run(model_for(fake), "Anything else?", history=blank_text_beside_a_tool_call("toolu_1"))
     assert result.output  # the fake refuses whitespace-only text blocks, as the API does
     assistant = fake.requests[-1].body["messages"][1]
     assert [block["type"] for block in assistant["content"]] == ["tool_use"]

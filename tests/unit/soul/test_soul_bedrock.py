@@ -260,21 +260,11 @@ def test_a_read_timeout_is_transient():
 
 
 def test_blank_text_beside_a_tool_call_is_not_sent_to_converse():
-    from heartbeat.soul.types import Message, ToolCall
+    from fakes.tools import blank_text_beside_a_tool_call
 
     client = fb.client()
     fake = fb.FakeBedrock(client)
-    history = [
-        Message(role="user", content="Look it up."),
-        Message(
-            role="assistant",
-            content="\n\n",
-            tool_calls=(ToolCall("t1", "archival_memory_search", {"query": "boiler"}),),
-        ),
-        Message(role="tool", content="nothing found", tool_call_id="t1"),
-        Message(role="assistant", content="Nothing on the boiler."),
-    ]
-    result = run(model_for(client), "Anything else?", history=history)
+    result = run(model_for(client), "Anything else?", history=blank_text_beside_a_tool_call("t1"))
     assert result.output  # Converse accepted the replayed turns
     assistant = fake.requests[-1]["messages"][1]
     assert assistant["role"] == "assistant" and [list(b) for b in assistant["content"]] == [["toolUse"]]
