@@ -238,7 +238,7 @@ class LocalRunInvoker:
 
 def _authorizer(env: dict[str, str], clients: dict[str, Any]) -> Any:
     from heartbeat.dal.keys import KeysTable
-    from heartbeat.keys.authorizer import Authorizer
+    from heartbeat.keys.handler import Authorizer
     from heartbeat.keys.service import KeyService
 
     authorizer = Authorizer(lambda: KeyService(KeysTable(clients["dynamodb"], env["KEYS_TABLE"])))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from heartbeat.errors import ForbiddenError, UnauthorizedError
-from heartbeat.keys.model import Principal
+from heartbeat.models.key import Principal
 
 
 def principal_from_event(event: Any) -> Principal:

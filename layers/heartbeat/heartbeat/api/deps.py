@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from heartbeat.api.config import ApiConfig
 
 if TYPE_CHECKING:
-    from heartbeat.executor.invoker import RunInvoker
-    from heartbeat.executor.runs import RunsService
+    from heartbeat.runs.invoker import RunInvoker
+    from heartbeat.runs.service import RunsService
     from heartbeat.tasks.service import TaskService
 
 
@@ -78,14 +78,14 @@ class Services:
 
     @cached_property
     def _soul_settings(self) -> Any:
-        from heartbeat.soul.models import SoulSettings
+        from heartbeat.soul.resolve import SoulSettings
 
         return SoulSettings.from_env(self.env)
 
     def _check_model(self, model: str) -> None:
         """Reject up front a model this deployment cannot run (unknown provider, no key)."""
         from heartbeat.errors import InvalidRequestError
-        from heartbeat.soul.models import validate_model_name
+        from heartbeat.soul.resolve import validate_model_name
 
         try:
             validate_model_name(model, self._soul_settings, env=self.env)
@@ -98,8 +98,8 @@ class Services:
 
         from heartbeat.dal.runs import RunsTable
         from heartbeat.dal.task_state import TaskStateTable
-        from heartbeat.executor.invoker import LambdaInvoker
-        from heartbeat.executor.runs import RunsService
+        from heartbeat.runs.invoker import LambdaInvoker
+        from heartbeat.runs.service import RunsService
 
         invoker = self.invoker or LambdaInvoker(self.clients.lambda_, self.config.executor_arn)
         return RunsService(

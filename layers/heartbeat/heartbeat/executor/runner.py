@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from heartbeat.soul.types import Message, Model, Usage
 
 if TYPE_CHECKING:
-    from heartbeat.soul.models import SoulSettings
+    from heartbeat.soul.resolve import SoulSettings
 
 
 @dataclass(frozen=True)
@@ -63,15 +63,15 @@ class AgentSoulRunner:
     def resolve(self, name: str) -> Model:
         if self._resolve is not None:
             return self._resolve(name)
-        from heartbeat.soul.models import resolve_model
+        from heartbeat.soul.resolve import resolve_model
 
         return resolve_model(name, self._settings, clients=self._provider_clients)
 
     def __call__(self, request: SoulRequest) -> SoulResult:
         from heartbeat.memory.store import MemoryStore
-        from heartbeat.memory.tools import memory_tools
         from heartbeat.soul.agent import run_agent
         from heartbeat.soul.prompt import build_system_prompt
+        from heartbeat.tools.memory import memory_tools
 
         model = self.resolve(request.model)
         store = MemoryStore(self._memory_client, self._memory_table, request.tenant_id)

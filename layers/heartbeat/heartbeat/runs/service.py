@@ -15,7 +15,7 @@ from heartbeat.timeutil import iso, utcnow
 if TYPE_CHECKING:
     from heartbeat.dal.runs import RunsTable
     from heartbeat.dal.task_state import TaskStateTable
-    from heartbeat.executor.invoker import RunInvoker
+    from heartbeat.runs.invoker import RunInvoker
 
 
 class RunsService:
