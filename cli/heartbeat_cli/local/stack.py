@@ -213,7 +213,7 @@ def _api_handler(env: dict[str, str], clients: dict[str, Any], scheduler: Any) -
     invoker = LocalRunInvoker(scheduler, config.executor_arn)
 
     def services() -> Services:
-        aws = AwsClients(dynamodb=clients["dynamodb"], scheduler=clients["scheduler"], s3=clients["s3"])
+        aws = AwsClients(dynamodb=clients["dynamodb"], scheduler=clients["scheduler"])
         return Services(config, aws, invoker, env={**os.environ, **env})  # provider keys: the shell
 
     return ApiHandler(services)

@@ -7,11 +7,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.request import Request
 
 from heartbeat.api.config import ApiConfig
 
 if TYPE_CHECKING:
+    from heartbeat.memory.store import MemoryStore
     from heartbeat.runs.invoker import RunInvoker
     from heartbeat.runs.service import RunsService
     from heartbeat.tasks.service import TaskService
@@ -21,7 +25,6 @@ if TYPE_CHECKING:
 class AwsClients:
     dynamodb: Any
     scheduler: Any
-    s3: Any = None
     lambda_: Any = None
 
     @classmethod
@@ -31,7 +34,6 @@ class AwsClients:
         return cls(
             dynamodb=boto3.client("dynamodb"),
             scheduler=boto3.client("scheduler"),
-            s3=boto3.client("s3"),
             lambda_=boto3.client("lambda"),
         )
 
@@ -92,6 +94,12 @@ class Services:
         except ValueError as exc:
             raise InvalidRequestError(str(exc), param="model") from exc
 
+    def memory(self, tenant_id: str) -> MemoryStore:
+        """The tenant's memory (cheap to build: one per request)."""
+        from heartbeat.memory.store import MemoryStore
+
+        return MemoryStore(self.clients.dynamodb, self.config.memory_table, tenant_id)
+
     @cached_property
     def runs(self) -> RunsService:
         from datetime import timedelta
@@ -108,3 +116,12 @@ class Services:
             invoker,
             retention=timedelta(days=self.config.run_retention_days),
         )
+
+
+def services(request: Request) -> Services:
+    """The `Services` the answering resolver was given for this request (see `ApiHandler`)."""
+    found: Services = request.context["services"]
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
