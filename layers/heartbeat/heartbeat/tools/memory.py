@@ -1,7 +1,10 @@
 """The Soul's memory tools, built for one tenant (and the run that uses them).
 
 `memory_tools(store, run_id=..., task_id=...)` returns the four tools; their arguments can name a
-block or a passage but never a tenant, because the store they close over is bound to one. Bad
+block or a passage but never a tenant, because the store they close over is bound to one. Each
+tool's arguments are a pydantic model: its JSON Schema is what providers are given, and it checks
+a call's shape (names, types, required arguments). What memory itself limits (label and tag
+syntax, sizes, counts) is checked by `heartbeat.memory`, whose patterns the schemas quote. Bad
 arguments and limits raise `ToolError` with a message the model can act on; storage failures
 (`DependencyError`) propagate and fail the run.
 """
@@ -11,114 +14,167 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from heartbeat.errors import ConflictError, InvalidRequestError, NotFoundError
 from heartbeat.memory.limits import (
     DEFAULT_SEARCH_LIMIT,
+    LABEL_PATTERN,
     MAX_PASSAGE_BYTES,
     MAX_QUERY_BYTES,
     MAX_SEARCH_LIMIT,
     MAX_TAGS,
+    TAG_PATTERN,
 )
 from heartbeat.memory.records import CoreBlock
 from heartbeat.memory.store import MemoryStore
 from heartbeat.soul.types import Tool, ToolError, ToolSpec
 
-_LABEL = {
-    "type": "string",
-    "pattern": "^[a-z0-9_-]{1,64}$",
-    "description": "The label of an existing core memory block, as shown in <memory_block label=...>.",
-}
-_TAGS = {
-    "type": "array",
-    "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.:/-]{0,63}$"},
-    "maxItems": MAX_TAGS,
-}
+_LABEL = Field(
+    description="The label of an existing core memory block, as shown in <memory_block label=...>.",
+    json_schema_extra={"pattern": f"^{LABEL_PATTERN.pattern}$"},
+)
+_TAGS_SCHEMA = {"items": {"type": "string", "pattern": f"^{TAG_PATTERN.pattern}$"}, "maxItems": MAX_TAGS}
+
+
+class Arguments(BaseModel):
+    """A tool's arguments. `invalid` names, per argument, what to say when its value is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+    invalid: ClassVar[Mapping[str, str]] = {}
+
+    @classmethod
+    def schema_for_model(cls) -> dict[str, Any]:
+        """The JSON Schema a provider gets: pydantic's, without titles, optional fields as their type."""
+        return _plain(cls.model_json_schema())
+
+
+class _Tagged(Arguments):
+    @field_validator("tags", mode="before", check_fields=False)
+    @classmethod
+    def _one_tag(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value  # a model's lone tag, as a list
+
+
+class CoreMemoryAppend(Arguments):
+    label: str = _LABEL
+    content: str = Field(min_length=1, description="Text to add.")
+
+
+class CoreMemoryReplace(Arguments):
+    label: str = _LABEL
+    old_content: str = Field(min_length=1, description="Exact text to replace.")
+    new_content: str = Field(description="Replacement text.")
+
+
+class ArchivalMemoryInsert(_Tagged):
+    content: str = Field(min_length=1, description="The passage text.")
+    tags: list[str] | None = Field(
+        default=None, description="Optional short lower-case tags.", json_schema_extra=_TAGS_SCHEMA
+    )
+    invalid: ClassVar[Mapping[str, str]] = {"tags": "argument 'tags' must be a list of strings"}
+
+
+class ArchivalMemorySearch(_Tagged):
+    query: str = Field(min_length=1, description=f"Keywords to search for (at most {MAX_QUERY_BYTES} bytes).")
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_SEARCH_LIMIT,
+        description=f"How many passages to return (default {DEFAULT_SEARCH_LIMIT}).",
+    )
+    tags: list[str] | None = Field(
+        default=None, description="Only passages carrying all of these tags.", json_schema_extra=_TAGS_SCHEMA
+    )
+    invalid: ClassVar[Mapping[str, str]] = {
+        "limit": f"argument 'limit' must be a whole number from 1 to {MAX_SEARCH_LIMIT}",
+        "tags": "argument 'tags' must be a list of strings",
+    }
+
+
+def _plain(schema: dict[str, Any]) -> dict[str, Any]:
+    properties = {}
+    for name, field in schema.get("properties", {}).items():
+        field = {k: v for k, v in field.items() if k not in ("title", "default")}
+        options = field.pop("anyOf", None)
+        if options:  # `X | None` with a default: the provider sees X, and may leave it out
+            field = {**next(o for o in options if o.get("type") != "null"), **field}
+        properties[name] = field
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": schema.get("required", []),
+        "additionalProperties": False,
+    }
+
+
+def _refusal(name: str, model: type[Arguments], exc: ValidationError) -> str:
+    """One message naming every problem of a call, in the words of the old hand-written checks."""
+    errors = exc.errors()
+    unknown = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden"]
+    if unknown:
+        allowed = ", ".join(sorted(model.model_fields))
+        return f"{name} does not take {', '.join(sorted(unknown))}; its arguments are {allowed}"
+    first = errors[0]
+    argument = str(first["loc"][0]) if first["loc"] else ""
+    if argument in model.invalid:
+        return model.invalid[argument]
+    if first["type"] == "string_too_short":
+        return f"argument '{argument}' must not be empty"
+    if first["type"] in ("missing", "string_type"):
+        return f"argument '{argument}' is required and must be a string"
+    return f"argument '{argument}': {first['msg']}"
 
 
 @dataclass(frozen=True)
 class MemoryTool:
     spec: ToolSpec
-    run: Callable[[Mapping[str, Any]], str]
+    arguments: type[Arguments]
+    run: Callable[[Any], str]
 
     def __call__(self, arguments: Mapping[str, Any]) -> str:
         if not isinstance(arguments, Mapping):
             raise ToolError(f"{self.spec.name} takes an object of named arguments")
-        allowed = set(self.spec.parameters.get("properties", {}))
-        unknown = sorted(set(arguments) - allowed)
-        if unknown:
-            raise ToolError(
-                f"{self.spec.name} does not take {', '.join(unknown)}; its arguments are {', '.join(sorted(allowed))}"
-            )
         try:
-            return self.run(arguments)
+            parsed = self.arguments.model_validate(dict(arguments))
+        except ValidationError as exc:
+            raise ToolError(_refusal(self.spec.name, self.arguments, exc)) from None
+        try:
+            return self.run(parsed)
         except (InvalidRequestError, NotFoundError, ConflictError) as exc:
             raise ToolError(exc.message) from exc
-
-
-def _text(arguments: Mapping[str, Any], name: str, *, required: bool = True) -> str:
-    value = arguments.get(name)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise ToolError(f"argument '{name}' is required and must be a string")
-    return value
-
-
-def _tags(arguments: Mapping[str, Any]) -> list[str] | None:
-    value = arguments.get("tags")
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, list):
-        raise ToolError("argument 'tags' must be a list of strings")
-    return value
-
-
-def _limit(arguments: Mapping[str, Any]) -> int | None:
-    value = arguments.get("limit")
-    if value is None:
-        return None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise ToolError(f"argument 'limit' must be a whole number from 1 to {MAX_SEARCH_LIMIT}")
 
 
 def _block_status(block: CoreBlock) -> str:
     return f"now {len(block.value)} of {block.limit} characters"
 
 
+def _tool(name: str, description: str, arguments: type[Arguments], run: Callable[[Any], str]) -> MemoryTool:
+    return MemoryTool(ToolSpec(name, description, arguments.schema_for_model()), arguments, run)
+
+
 def memory_tools(store: MemoryStore, *, run_id: str | None = None, task_id: str | None = None) -> list[Tool]:
     """The four memory tools for `store`'s tenant; passages they insert record `run_id`/`task_id`."""
 
-    def core_append(arguments: Mapping[str, Any]) -> str:
-        label = _text(arguments, "label")
-        block = store.append_block(label, _text(arguments, "content"))
-        return f"Appended to core memory block '{label}' ({_block_status(block)})."
+    def core_append(args: CoreMemoryAppend) -> str:
+        block = store.append_block(args.label, args.content)
+        return f"Appended to core memory block '{args.label}' ({_block_status(block)})."
 
-    def core_replace(arguments: Mapping[str, Any]) -> str:
-        label = _text(arguments, "label")
-        block = store.replace_in_block(
-            label, _text(arguments, "old_content"), _text(arguments, "new_content")
-        )
-        return f"Replaced text in core memory block '{label}' ({_block_status(block)})."
+    def core_replace(args: CoreMemoryReplace) -> str:
+        block = store.replace_in_block(args.label, args.old_content, args.new_content)
+        return f"Replaced text in core memory block '{args.label}' ({_block_status(block)})."
 
-    def archival_insert(arguments: Mapping[str, Any]) -> str:
-        passage = store.insert_passage(
-            _text(arguments, "content"), _tags(arguments), run_id=run_id, task_id=task_id
-        )
+    def archival_insert(args: ArchivalMemoryInsert) -> str:
+        passage = store.insert_passage(args.content, args.tags, run_id=run_id, task_id=task_id)
         tags = f" with tags {', '.join(passage.tags)}" if passage.tags else ""
         return f"Stored archival passage {passage.id}{tags}."
 
-    def archival_search(arguments: Mapping[str, Any]) -> str:
-        query = _text(arguments, "query")
-        if not query.strip():
+    def archival_search(args: ArchivalMemorySearch) -> str:
+        if not args.query.strip():
             raise ToolError("argument 'query' must contain words to search for")
-        passages = store.search(query, limit=_limit(arguments), tags=_tags(arguments))
+        passages = store.search(args.query, limit=args.limit, tags=args.tags)
         results = [
             {
                 "id": p.id,
@@ -129,99 +185,36 @@ def memory_tools(store: MemoryStore, *, run_id: str | None = None, task_id: str 
             }
             for p in passages
         ]
-        return json.dumps({"query": query, "results": results}, ensure_ascii=False)
+        return json.dumps({"query": args.query, "results": results}, ensure_ascii=False)
 
     return [
-        MemoryTool(
-            ToolSpec(
-                name="core_memory_append",
-                description=(
-                    "Append text to a core memory block (always visible in your prompt). Use it for "
-                    "short, lasting facts. Fails if the block would exceed its character limit."
-                ),
-                parameters={
-                    "type": "object",
-                    "properties": {
-                        "label": _LABEL,
-                        "content": {"type": "string", "minLength": 1, "description": "Text to add."},
-                    },
-                    "required": ["label", "content"],
-                    "additionalProperties": False,
-                },
-            ),
+        _tool(
+            "core_memory_append",
+            "Append text to a core memory block (always visible in your prompt). Use it for "
+            "short, lasting facts. Fails if the block would exceed its character limit.",
+            CoreMemoryAppend,
             core_append,
         ),
-        MemoryTool(
-            ToolSpec(
-                name="core_memory_replace",
-                description=(
-                    "Replace exact text in a core memory block with new text (empty new text deletes "
-                    "it). old_content must match the block's text exactly."
-                ),
-                parameters={
-                    "type": "object",
-                    "properties": {
-                        "label": _LABEL,
-                        "old_content": {
-                            "type": "string",
-                            "minLength": 1,
-                            "description": "Exact text to replace.",
-                        },
-                        "new_content": {"type": "string", "description": "Replacement text."},
-                    },
-                    "required": ["label", "old_content", "new_content"],
-                    "additionalProperties": False,
-                },
-            ),
+        _tool(
+            "core_memory_replace",
+            "Replace exact text in a core memory block with new text (empty new text deletes "
+            "it). old_content must match the block's text exactly.",
+            CoreMemoryReplace,
             core_replace,
         ),
-        MemoryTool(
-            ToolSpec(
-                name="archival_memory_insert",
-                description=(
-                    "Store a passage in long-term archival memory, shared by all of this tenant's "
-                    "tasks, to find later with archival_memory_search. Write it to be understood "
-                    f"on its own. At most {MAX_PASSAGE_BYTES} bytes and {MAX_TAGS} tags."
-                ),
-                parameters={
-                    "type": "object",
-                    "properties": {
-                        "content": {"type": "string", "minLength": 1, "description": "The passage text."},
-                        "tags": {**_TAGS, "description": "Optional short lower-case tags."},
-                    },
-                    "required": ["content"],
-                    "additionalProperties": False,
-                },
-            ),
+        _tool(
+            "archival_memory_insert",
+            "Store a passage in long-term archival memory, shared by all of this tenant's "
+            "tasks, to find later with archival_memory_search. Write it to be understood "
+            f"on its own. At most {MAX_PASSAGE_BYTES} bytes and {MAX_TAGS} tags.",
+            ArchivalMemoryInsert,
             archival_insert,
         ),
-        MemoryTool(
-            ToolSpec(
-                name="archival_memory_search",
-                description=(
-                    "Search long-term archival memory by keywords; returns the best-matching "
-                    "passages (JSON), best first."
-                ),
-                parameters={
-                    "type": "object",
-                    "properties": {
-                        "query": {
-                            "type": "string",
-                            "minLength": 1,
-                            "description": f"Keywords to search for (at most {MAX_QUERY_BYTES} bytes).",
-                        },
-                        "limit": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_SEARCH_LIMIT,
-                            "description": f"How many passages to return (default {DEFAULT_SEARCH_LIMIT}).",
-                        },
-                        "tags": {**_TAGS, "description": "Only passages carrying all of these tags."},
-                    },
-                    "required": ["query"],
-                    "additionalProperties": False,
-                },
-            ),
+        _tool(
+            "archival_memory_search",
+            "Search long-term archival memory by keywords; returns the best-matching "
+            "passages (JSON), best first.",
+            ArchivalMemorySearch,
             archival_search,
         ),
     ]
