@@ -36,7 +36,10 @@ _LABEL = Field(
     description="The label of an existing core memory block, as shown in <memory_block label=...>.",
     json_schema_extra={"pattern": f"^{LABEL_PATTERN.pattern}$"},
 )
-_TAGS_SCHEMA = {"items": {"type": "string", "pattern": f"^{TAG_PATTERN.pattern}$"}, "maxItems": MAX_TAGS}
+_TAGS_SCHEMA: dict[str, Any] = {
+    "items": {"type": "string", "pattern": f"^{TAG_PATTERN.pattern}$"},
+    "maxItems": MAX_TAGS,
+}
 
 
 class Arguments(BaseModel):
