@@ -51,13 +51,6 @@ class OutputStore:
             raise DependencyError(f"storing the run's output failed ({error_code(exc)})") from exc
         return key
 
-    def get(self, key: str) -> str:
-        try:
-            response = self._client.get_object(Bucket=self._bucket, Key=key)
-        except AWS_ERRORS as exc:
-            raise DependencyError(f"reading the run's output failed ({error_code(exc)})") from exc
-        return response["Body"].read().decode()
-
 
 def message_to_json(message: Message) -> dict[str, Any]:
     data: dict[str, Any] = {"role": message.role, "content": message.content}
