@@ -106,6 +106,12 @@ def _table_request(name: str, properties: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
+def create_table(dynamodb: Any, logical_id: str, name: str, template: dict[str, Any] | None = None) -> None:
+    """Create template.yaml's table `logical_id` under `name` (the tests' and the bench's tables)."""
+    properties = (template or load_template())["Resources"][logical_id].get("Properties", {})
+    dynamodb.create_table(**_table_request(name, properties))
+
+
 def provision(
     *,
     dynamodb: Any,
