@@ -40,8 +40,8 @@ from heartbeat.dal.schedules import schedule_names
 from heartbeat.dal.task_state import LEASE_EXPIRED_REASON, RunState, StartResult, TaskSnapshot
 from heartbeat.errors import DependencyError, HeartbeatError, NotFoundError
 from heartbeat.executor.backoff import backoff_until
-from heartbeat.executor.events import ExecutorEvent
 from heartbeat.executor.runner import SoulRequest, SoulResult, SoulRunner
+from heartbeat.models.executor_event import ExecutorEvent
 from heartbeat.models.run import Run, slot_run_id
 from heartbeat.soul.types import ModelError, Usage
 from heartbeat.timeutil import iso, parse_iso, utcnow

@@ -83,7 +83,8 @@ def build_executor(
     deps = ExecutorDeps(
         state=TaskStateTable(clients.dynamodb, config.tasks_table),
         runs=RunsTable(clients.dynamodb, config.runs_table),
-        # set_state keeps each schedule's own target: this target is never written.
+        # The executor only disables schedules (auto-disable), keeping each schedule's own target:
+        # this target is never written.
         schedules=SchedulesGateway(
             clients.scheduler, ScheduleTarget(group=config.schedule_group, executor_arn="", role_arn=role_arn)
         ),

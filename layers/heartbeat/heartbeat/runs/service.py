@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from heartbeat.errors import ConflictError, DependencyError, NotFoundError
-from heartbeat.executor.events import ExecutorEvent
 from heartbeat.ids import new_id
+from heartbeat.models.executor_event import ExecutorEvent
 from heartbeat.models.run import Run
 from heartbeat.timeutil import iso, utcnow
 
