@@ -18,6 +18,10 @@ from heartbeat_cli.local.functions import Handler
 log = logging.getLogger("heartbeat.local")
 
 OFFLINE_MODEL = "offline/heartbeat"
+BEDROCK_UNAVAILABLE = (
+    "Bedrock is not available in the local stack (its AWS endpoint has no Bedrock); configure a "
+    "bedrock provider with a region in HEARTBEAT_PROVIDERS to call the real one, or use 'offline/heartbeat'"
+)
 
 
 class StackAlreadyRunning(RuntimeError):
@@ -42,17 +46,17 @@ def default_model(environ: dict[str, str] | None = None) -> str:
 
 
 def local_providers(raw: str) -> str:
-    """The functions' HEARTBEAT_PROVIDERS: the user's, with Bedrock off unless they configure it.
-    The local AWS endpoint has no Bedrock, so a Bedrock task would be accepted and then fail every
-    run; turned off, it is a 400 at POST that names the providers that work. Invalid JSON is passed
-    on as it is, for the functions' settings to report."""
+    """The functions' HEARTBEAT_PROVIDERS: the user's, with Bedrock marked not available unless they
+    configure it. The local AWS endpoint has no Bedrock: a Bedrock task is a known model that cannot
+    run here, so POST accepts it with a warning and each run fails saying so (as Anthropic does
+    without a key). Invalid JSON is passed on as it is, for the functions' settings to report."""
     try:
         user = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError:
         return raw
     if not isinstance(user, dict):
         return raw
-    return json.dumps({"bedrock": {"kind": "bedrock", "enabled": False}, **user})
+    return json.dumps({"bedrock": {"kind": "bedrock", "unavailable": BEDROCK_UNAVAILABLE}, **user})
 
 
 class LocalStack:

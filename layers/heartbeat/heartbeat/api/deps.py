@@ -83,7 +83,7 @@ class Services:
         return SoulSettings.from_env(self.env)
 
     def _check_model(self, model: str) -> None:
-        """Reject up front a model this deployment cannot run (unknown provider, no key)."""
+        """Reject up front a model this deployment does not know (unknown or disabled provider)."""
         from heartbeat.errors import InvalidRequestError
         from heartbeat.soul.models import validate_model_name
 
@@ -91,6 +91,12 @@ class Services:
             validate_model_name(model, self._soul_settings, env=self.env)
         except ValueError as exc:
             raise InvalidRequestError(str(exc), param="model") from exc
+
+    def model_warnings(self, model: str) -> list[str]:
+        """What a task with this (known) model needs before its runs can work: `"warnings"` in the answer."""
+        from heartbeat.soul.models import model_warnings
+
+        return model_warnings(model, self._soul_settings, env=self.env)
 
     @cached_property
     def runs(self) -> RunsService:

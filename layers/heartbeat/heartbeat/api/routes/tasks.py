@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -25,10 +25,16 @@ def _tenant(scope: str) -> str:
     return require(principal_from_event(router.current_event), scope).tenant_id
 
 
+def _with_warnings(answer: dict[str, Any], model: str) -> dict[str, Any]:
+    """`"warnings"` beside `"task"` when its model needs something configured before runs work."""
+    warnings = _services().model_warnings(model)
+    return {**answer, "warnings": warnings} if warnings else answer
+
+
 @router.post("/v1/tasks", summary="Create a task")
 def create_task(body: TaskCreate):
     task = _services().tasks.create(_tenant("config.write"), body)
-    return json_response(201, {"task": task_to_api(task)})
+    return json_response(201, _with_warnings({"task": task_to_api(task)}, task.model))
 
 
 @router.get("/v1/tasks", summary="List tasks")
@@ -52,7 +58,8 @@ def get_task(task_id: str):
 @router.patch("/v1/tasks/<task_id>", summary="Change a task")
 def update_task(task_id: str, body: TaskPatch):
     task = _services().tasks.update(_tenant("config.write"), task_id, body)
-    return json_response(200, {"task": task_to_api(task)})
+    answer = {"task": task_to_api(task)}
+    return json_response(200, _with_warnings(answer, task.model) if "model" in body.model_fields_set else answer)
 
 
 @router.delete("/v1/tasks/<task_id>", summary="Delete a task and its schedule")
