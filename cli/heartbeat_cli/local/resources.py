@@ -85,6 +85,7 @@ class StackNames:
             "MAX_CONSECUTIVE_ERRORS": "10",
             "TENANT_CONCURRENCY": "5",
             "RUN_RETENTION_DAYS": "30",
+            "TRANSCRIPT_MAX_TURNS": "50",
             "HEARTBEAT_PROVIDERS": "",
             "POWERTOOLS_METRICS_NAMESPACE": "Heartbeat",
             "POWERTOOLS_TRACE_DISABLED": "true",

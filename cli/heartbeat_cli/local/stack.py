@@ -157,8 +157,9 @@ class LocalStack:
 
         executor_arn = names.function_arn("executor")
         executor = self._executor or Containers(lambda: load_handler("executor"), self.options.workers)
+        executor_timeout, executor_memory = function_settings(template, "executor")
         invoker = FunctionInvoker(
-            {executor_arn: executor}, {executor_arn: function_settings(template, "executor")[0]}
+            {executor_arn: executor}, {executor_arn: executor_timeout}, {executor_arn: executor_memory}
         )
 
         saver = StateSaver(store, clients, delay=self.options.save_delay)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from heartbeat.api.config import ApiConfig
 
 if TYPE_CHECKING:
+    from heartbeat.conversations.service import ConversationService
     from heartbeat.executor.invoker import RunInvoker
     from heartbeat.executor.runs import RunsService
     from heartbeat.tasks.service import TaskService
@@ -104,6 +105,7 @@ class Services:
 
         from heartbeat.dal.runs import RunsTable
         from heartbeat.dal.task_state import TaskStateTable
+        from heartbeat.executor.artifacts import OutputStore
         from heartbeat.executor.invoker import LambdaInvoker
         from heartbeat.executor.runs import RunsService
 
@@ -113,4 +115,12 @@ class Services:
             TaskStateTable(self.clients.dynamodb, self.config.tasks_table),
             invoker,
             retention=timedelta(days=self.config.run_retention_days),
+            outputs=OutputStore(self.clients.s3, self.config.artifacts_bucket),
         )
+
+    @cached_property
+    def conversations(self) -> ConversationService:
+        from heartbeat.conversations.service import ConversationService
+        from heartbeat.executor.artifacts import TranscriptStore
+
+        return ConversationService(TranscriptStore(self.clients.s3, self.config.artifacts_bucket))

@@ -38,3 +38,10 @@ def list_runs(
 ):
     runs, next_cursor = _services().runs.list(_tenant("config.read"), task_id, limit, cursor)
     return json_response(200, {"runs": [run_to_api(r) for r in runs], "next_cursor": next_cursor})
+
+
+@router.get("/v1/tasks/<task_id>/runs/<run_id>", summary="Read one run with its whole output")
+def get_run(task_id: str, run_id: str):
+    run = _services().runs.get(_tenant("config.read"), task_id, run_id)
+    answer = run_to_api(run)
+    return json_response(200, {"run": {**answer, "output_truncated": False} if run.output_key else answer})
