@@ -148,7 +148,9 @@ def _main(args: argparse.Namespace) -> int:
 
     key = args.key or os.environ.get("HEARTBEAT_API_KEY")
     try:
-        url = args.url or os.environ.get("HEARTBEAT_URL") or require_stack(data_dir_from(args.data_dir)).api_url
+        url = (
+            args.url or os.environ.get("HEARTBEAT_URL") or require_stack(data_dir_from(args.data_dir)).api_url
+        )
     except NoStackRunning as exc:
         print(f"heartbeat tasks: {exc}", file=sys.stderr)
         return 1

@@ -100,7 +100,9 @@ class TranscriptStore:
     to one conversation at once both keep their turns. Each append keeps the `max_turns` most
     recent turns (TranscriptMaxTurns), so a long-lived conversation cannot outgrow the model."""
 
-    def __init__(self, client: S3Client, bucket: str, *, max_turns: int = DEFAULT_TRANSCRIPT_MAX_TURNS) -> None:
+    def __init__(
+        self, client: S3Client, bucket: str, *, max_turns: int = DEFAULT_TRANSCRIPT_MAX_TURNS
+    ) -> None:
         self._client = client
         self._bucket = bucket
         self._max_turns = max_turns

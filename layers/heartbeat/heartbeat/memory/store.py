@@ -82,7 +82,9 @@ class MemoryStore:
     def delete_passage(self, passage_id: str) -> None:
         self._archival.delete(passage_id)
 
-    def list_passages(self, limit: int | None = None, cursor: str | None = None) -> tuple[list[Passage], str | None]:
+    def list_passages(
+        self, limit: int | None = None, cursor: str | None = None
+    ) -> tuple[list[Passage], str | None]:
         """Newest first, one page after `cursor`, and the next page's cursor (None on the last)."""
         return self._archival.page(check_search_limit(limit), cursor)
 

@@ -187,14 +187,20 @@ def model_warnings(name: str, settings: SoulSettings, *, env: Mapping[str, str] 
     provider, _ = parse_model_name(name)
     config = _provider_config(name, provider, settings, error=ValueError)
     if config.unavailable:
-        return [f"model {name!r}: {config.unavailable}; until then every run of this task fails with this message"]
+        return [
+            f"model {name!r}: {config.unavailable}; until then every run of this task fails with this message"
+        ]
     if config.needs_key() and config.api_key_secret is None:
         environ = os.environ if env is None else env
         if config.api_key_env is None or not environ.get(config.api_key_env):
             return [
                 f"model {name!r}: the provider {provider!r} has no API key configured in this deployment; "
                 f"set its api_key_secret in HEARTBEAT_PROVIDERS"
-                + (f" (or {config.api_key_env} for the local stack, then restart it)" if config.api_key_env else "")
+                + (
+                    f" (or {config.api_key_env} for the local stack, then restart it)"
+                    if config.api_key_env
+                    else ""
+                )
                 + f", or use another model such as '{OFFLINE_MODEL}'; until then every run of this task fails"
             ]
     return []

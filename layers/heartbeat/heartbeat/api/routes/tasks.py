@@ -59,7 +59,9 @@ def get_task(task_id: str):
 def update_task(task_id: str, body: TaskPatch):
     task = _services().tasks.update(_tenant("config.write"), task_id, body)
     answer = {"task": task_to_api(task)}
-    return json_response(200, _with_warnings(answer, task.model) if "model" in body.model_fields_set else answer)
+    return json_response(
+        200, _with_warnings(answer, task.model) if "model" in body.model_fields_set else answer
+    )
 
 
 @router.delete("/v1/tasks/<task_id>", summary="Delete a task and its schedule")
