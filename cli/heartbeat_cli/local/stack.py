@@ -111,6 +111,7 @@ class LocalStack:
             load_handler,
         )
         from heartbeat_cli.local.gateway import Gateway, authorizer_from_template, routes_from_template
+        from heartbeat_cli.local.next_runs import refresh_next_runs
         from heartbeat_cli.local.resources import StackNames, load_template, provision
         from heartbeat_cli.local.runtime import RuntimeInfo, clear_runtime, running_stack, write_runtime
         from heartbeat_cli.local.saver import StateSaver
@@ -144,6 +145,7 @@ class LocalStack:
         store = StateStore(data_dir)
         restored = store.restore(clients)
         log.info("restored %s from %s", ", ".join(restored) or "nothing", data_dir)
+        refresh_next_runs(clients["dynamodb"], names.table("TasksTable"), self.clock.now())
 
         # The functions read their settings, and build their AWS clients, from the environment.
         self.environment = env = {
