@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -316,3 +317,67 @@ def test_the_executor_gets_the_memory_size_of_the_template(data_dir: Path, start
     assert http("POST", f"{stack.api_url}/v1/tasks/{task_id}/run", key=key)[0] == 202
     assert stack.scheduler.drain(30)
     assert sizes == [1024]
+
+
+def readme_commands(heading: str) -> list[str]:
+    """The commands of the README's first sh block after `heading`, continuation lines joined."""
+    text = readme_block(heading, "sh").replace("\\\n", " ")
+    return [
+        line.split("  # ")[0].strip()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_readmes_curl_block_works_pasted_in_order(data_dir: Path, start_stack: Any) -> None:
+    key = create_key(data_dir, scopes="config.read,config.write")
+    stack = start_stack(data_dir)
+    ids: dict[str, str] = {}
+    statuses = []
+    for command in readme_commands("## Calling the API"):
+        for placeholder, real in ids.items():
+            command = command.replace(placeholder, real)
+        command = command.replace(LOCAL_URL, stack.api_url).replace(
+            "curl -s", "curl -s -w '\\n%{http_code}'", 1
+        )
+        out = subprocess.run(
+            ["bash", "-c", command],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"HEARTBEAT_API_KEY": key, "PATH": "/usr/bin:/bin"},
+        )
+        body, _, status = out.stdout.rpartition("\n")
+        statuses.append(int(status))
+        answer = json.loads(body)
+        if "task" in answer and "cron_01jd..." not in ids:
+            ids["cron_01jd..."] = answer["task"]["id"]
+        if "run" in answer and "run_01jd..." not in ids:
+            ids["run_01jd..."] = answer["run"]["id"]
+            assert stack.scheduler.drain(60)
+    assert statuses == [201, 200, 200, 200, 202, 200, 200, 200]
+    assert http("GET", f"{stack.api_url}/v1/tasks", key=key)[1]["total"] == 0
+
+
+def test_every_list_limit_is_worded_the_same_in_the_readme_and_the_openapi_document(
+    data_dir: Path, start_stack: Any
+) -> None:
+    stack = start_stack(data_dir)
+    status, document = http("GET", f"{stack.api_url}/v1/openapi.json")
+    assert status == 200
+    limits = {
+        path: parameter["description"]
+        for path, item in document["paths"].items()
+        for operation in item.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "limit"
+    }
+    assert set(limits) == {
+        "/v1/tasks",
+        "/v1/tasks/{task_id}/runs",
+        "/v1/memory/archival",
+        "/v1/conversations/{conversation_id}",
+    }
+    for path, wording in limits.items():
+        assert f"({wording}" in README, f"{path}: the README does not say '{wording}'"

@@ -9,7 +9,9 @@ from heartbeat_cli.local.stack import BEDROCK_UNAVAILABLE, local_providers
 
 
 def test_bedrock_is_not_available_by_default_and_the_users_providers_are_kept() -> None:
-    assert json.loads(local_providers("")) == {"bedrock": {"kind": "bedrock", "unavailable": BEDROCK_UNAVAILABLE}}
+    assert json.loads(local_providers("")) == {
+        "bedrock": {"kind": "bedrock", "unavailable": BEDROCK_UNAVAILABLE}
+    }
     ollama = {"ollama": {"kind": "openai", "base_url": "http://127.0.0.1:11434/v1"}}
     assert json.loads(local_providers(json.dumps(ollama))) == {
         "bedrock": {"kind": "bedrock", "unavailable": BEDROCK_UNAVAILABLE},

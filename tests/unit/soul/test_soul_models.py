@@ -18,9 +18,9 @@ from heartbeat.soul.models import (
     OFFLINE_MODEL,
     ProviderClients,
     SoulSettings,
+    model_warnings,
     parse_model_name,
     resolve_model,
-    model_warnings,
     validate_model_name,
 )
 from heartbeat.soul.types import ModelError
@@ -211,11 +211,18 @@ def test_a_provider_without_a_key_is_valid_with_a_warning_a_user_can_act_on():
     assert "api_key_secret" in message and "ANTHROPIC_API_KEY" in message and OFFLINE_MODEL in message
     with pytest.raises(ValueError, match="unknown provider 'gemini'"):
         validate_model_name("gemini/pro", SoulSettings.from_env({}), env={})
-    assert model_warnings("anthropic/claude-sonnet-4-5", SoulSettings.from_env({}), env={"ANTHROPIC_API_KEY": "k"}) == []
+    assert (
+        model_warnings(
+            "anthropic/claude-sonnet-4-5", SoulSettings.from_env({}), env={"ANTHROPIC_API_KEY": "k"}
+        )
+        == []
+    )
 
 
 def test_a_provider_not_available_here_is_valid_with_a_warning_and_each_run_fails_saying_why():
-    s = settings({"bedrock": {"kind": "bedrock", "unavailable": "Bedrock is not available in the local stack"}})
+    s = settings(
+        {"bedrock": {"kind": "bedrock", "unavailable": "Bedrock is not available in the local stack"}}
+    )
     validate_model_name("bedrock/amazon.nova-pro-v1:0", s, env={})
     [message] = model_warnings("bedrock/amazon.nova-pro-v1:0", s, env={})
     assert "Bedrock is not available in the local stack" in message

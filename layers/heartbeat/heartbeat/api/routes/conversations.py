@@ -31,7 +31,12 @@ def _tenant(scope: str) -> str:
 )
 def get_conversation(
     conversation_id: str,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1, le=MAX_PAGE, description=f"messages per page: default {DEFAULT_PAGE}, at most {MAX_PAGE}"
+        ),
+    ] = DEFAULT_PAGE,
     cursor: Annotated[str | None, Query(max_length=16)] = None,
 ):  # no return annotation: Powertools would validate it as a model
     page = _services().conversations.page(_tenant("memory.read"), conversation_id, limit, cursor)

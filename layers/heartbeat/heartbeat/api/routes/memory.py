@@ -90,9 +90,17 @@ def create_passage(body: PassageCreate):
 )
 def search_passages(
     query: Annotated[str | None, Query()] = None,
-    limit: Annotated[int | None, Query()] = None,
+    limit: Annotated[
+        int | None,
+        Query(description=f"passages: default {DEFAULT_SEARCH_LIMIT}, at most {MAX_SEARCH_LIMIT}"),
+    ] = None,
     tag: Annotated[str | None, Query(max_length=1024)] = None,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=64, description="the next_cursor of the previous page (listing without query or tag)"
+        ),
+    ] = None,
 ):
     tags = [t for t in tag.split(",") if t] if tag else None
     store = _store("memory.read")

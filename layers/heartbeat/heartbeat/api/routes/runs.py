@@ -33,7 +33,7 @@ def run_task(task_id: str):  # no return annotation: Powertools would validate i
 @router.get("/v1/tasks/<task_id>/runs", summary="List a task's runs, newest first")
 def list_runs(
     task_id: str,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=100, description="runs per page: default 20, at most 100")] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ):
     runs, next_cursor = _services().runs.list(_tenant("config.read"), task_id, limit, cursor)

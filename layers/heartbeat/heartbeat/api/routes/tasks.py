@@ -39,7 +39,7 @@ def create_task(body: TaskCreate):
 
 @router.get("/v1/tasks", summary="List tasks")
 def list_tasks(
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=100, description="tasks per page: default 20, at most 100")] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ):
     page = _services().tasks.page(_tenant("config.read"), limit, cursor)
