@@ -1,8 +1,8 @@
 """`heartbeat tasks ...`: a client of the Heartbeat HTTP API.
 
-Which API: `--url` (or HEARTBEAT_URL) for a deployed stack; else the local stack running on
-`--data-dir` (default `.heartbeat/`, or HEARTBEAT_DATA_DIR), found from its `endpoint.json`, on
-whatever ports it runs. Every field for people (a run's whole output included), `--json` for
+Which API: `--url` for a deployed stack; else the local stack running on `--data-dir` when it is
+given; else HEARTBEAT_URL; else the local stack running on HEARTBEAT_DATA_DIR or `.heartbeat/`,
+found from its `endpoint.json`, on whatever ports it runs. Every field for people (a run's whole output included), `--json` for
 scripts; an API error prints its message and exits non-zero."""
 
 from __future__ import annotations
@@ -148,9 +148,9 @@ def _main(args: argparse.Namespace) -> int:
 
     key = args.key or os.environ.get("HEARTBEAT_API_KEY")
     try:
-        url = (
-            args.url or os.environ.get("HEARTBEAT_URL") or require_stack(data_dir_from(args.data_dir)).api_url
-        )
+        # An explicit --data-dir names the local stack even when HEARTBEAT_URL is set.
+        url = args.url or (None if args.data_dir is not None else os.environ.get("HEARTBEAT_URL"))
+        url = url or require_stack(data_dir_from(args.data_dir)).api_url
     except NoStackRunning as exc:
         print(f"heartbeat tasks: {exc}", file=sys.stderr)
         return 1

@@ -111,7 +111,11 @@ def test_an_unknown_provider_is_400_and_bedrock_here_is_known_but_not_available(
 
 
 def test_the_cli_finds_a_stack_on_other_ports_from_its_data_dir_alone(
-    data_dir: Path, start_stack: Any, no_provider_keys: None, capsys: pytest.CaptureFixture[str]
+    data_dir: Path,
+    start_stack: Any,
+    no_provider_keys: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stack = start_stack(data_dir)  # on free ports, not 3000/5000
     endpoint = json.loads((data_dir / "endpoint.json").read_text())
@@ -124,6 +128,7 @@ def test_the_cli_finds_a_stack_on_other_ports_from_its_data_dir_alone(
     )
     assert code == 0, out
     task_id = json.loads(out)["task"]["id"]
+    monkeypatch.setenv("HEARTBEAT_URL", "http://127.0.0.1:9")  # a given --data-dir still wins
     code, out = cli(*base, "get", task_id)
     assert code == 0 and "state.next_run_at: " in out and "conversation_id: " in out and "created_at: " in out
     code, _ = cli(*base, "run", task_id)
