@@ -1,14 +1,20 @@
-"""`heartbeat invoke FUNCTION EVENT.json`: run one Lambda handler in this process against the local
-stack's AWS state (the running stack's endpoint, or its saved data) and print its response: the
-stand-in for `sam local invoke`, which needs Docker."""
+"""`heartbeat invoke FUNCTION EVENT.json`: run one Lambda handler in this process against the
+running local stack's AWS endpoint (found from `--data-dir`) and print its response: the stand-in
+for `sam local invoke`, which needs Docker. The response is the only thing on stdout (it pipes to
+`jq`); the function's logs go to stderr, as `sam local invoke` does. With no stack running on the
+data dir it says so and how to start one, and changes nothing."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from heartbeat_cli.local.runtime import add_data_dir_option, data_dir_from
 
 FUNCTION_NAMES = ("api", "authorizer", "executor")
 
@@ -19,9 +25,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "event", help="the event's JSON file (e.g. events/api-create-task.json), or - for stdin"
     )
-    parser.add_argument(
-        "--data-dir", type=Path, default=Path(".heartbeat"), help="the local stack's data dir"
-    )
+    add_data_dir_option(parser)
     parser.set_defaults(func=_run)
 
 
@@ -31,24 +35,29 @@ def read_event(source: str) -> Any:
 
 
 def invoke(function: str, event: Any, data_dir: Path) -> Any:
-    """The handler's response; whatever it raises propagates (as a function error would)."""
-    from heartbeat_cli.local.aws_endpoint import CREDENTIALS, function_environment
+    """The handler's response against the stack running on `data_dir` (NoStackRunning if none);
+    whatever the handler raises propagates (as a function error would). Anything the function
+    writes to stdout (its Powertools logs) goes to stderr."""
+    from heartbeat_cli.local.aws_endpoint import function_environment
     from heartbeat_cli.local.functions import LambdaContext, environment, function_settings, load_handler
-    from heartbeat_cli.local.resources import REGION, StackNames, load_template
-    from heartbeat_cli.local.runtime import local_aws
-    from heartbeat_cli.local.stack import default_model
+    from heartbeat_cli.local.resources import StackNames, load_template
+    from heartbeat_cli.local.runtime import require_stack
+    from heartbeat_cli.local.stack import default_model, local_providers
 
+    info = require_stack(data_dir)
     names = StackNames()
     timeout, memory = function_settings(load_template(), function)
-    with local_aws(data_dir) as aws:
-        endpoint = function_environment(aws.url) if aws.url else {"AWS_REGION": REGION, **CREDENTIALS}
-        env = {**names.environment(DEFAULT_MODEL=default_model()), **endpoint}
-        with environment(env):
-            handler = load_handler(function)
-            context = LambdaContext(
-                f"{names.prefix}-{function}", names.function_arn(function), timeout, memory
-            )
-            return handler(event, context)
+    env = {
+        **names.environment(
+            DEFAULT_MODEL=default_model(),
+            HEARTBEAT_PROVIDERS=local_providers(os.environ.get("HEARTBEAT_PROVIDERS", "")),
+        ),
+        **function_environment(info.aws_url),
+    }
+    with contextlib.redirect_stdout(sys.stderr), environment(env):
+        handler = load_handler(function)
+        context = LambdaContext(f"{names.prefix}-{function}", names.function_arn(function), timeout, memory)
+        return handler(event, context)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -57,8 +66,13 @@ def _run(args: argparse.Namespace) -> int:
     except (OSError, json.JSONDecodeError) as exc:
         print(f"heartbeat invoke: cannot read the event: {exc}", file=sys.stderr)
         return 2
+    from heartbeat_cli.local.runtime import NoStackRunning
+
     try:
-        response = invoke(args.function, event, args.data_dir)
+        response = invoke(args.function, event, data_dir_from(args.data_dir))
+    except NoStackRunning as exc:
+        print(f"heartbeat invoke: {exc}", file=sys.stderr)
+        return 2
     # Like `sam local invoke`: a function error is reported as the function's error, not a crash.
     except Exception as exc:  # noqa: BLE001
         print(json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}, indent=2))

@@ -8,8 +8,9 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from heartbeat_cli.local.runtime import add_data_dir_option, data_dir_from
 
 if TYPE_CHECKING:
     from heartbeat.keys.service import KeyService
@@ -24,7 +25,7 @@ def register(subparsers: Any) -> None:
 
     def target(p: argparse.ArgumentParser) -> None:
         p.add_argument("--local", action="store_true", help="the local stack's keys (hb_test_ keys)")
-        p.add_argument("--data-dir", type=Path, default=Path(".heartbeat"), help="the local stack's data dir")
+        add_data_dir_option(p)
         p.add_argument(
             "--stack", default=DEFAULT_STACK, help=f"the deployed stack's name (default {DEFAULT_STACK})"
         )
@@ -60,7 +61,14 @@ def key_service(args: argparse.Namespace) -> Iterator[KeyService]:
         from heartbeat_cli.local.runtime import local_aws
 
         table = args.table or StackNames().table("KeysTable")
-        with local_aws(args.data_dir, services=("dynamodb",)) as aws:
+        data_dir = data_dir_from(args.data_dir)
+        with local_aws(data_dir, services=("dynamodb",)) as aws:
+            if aws.url is None:
+                print(
+                    f"heartbeat keys: no local stack is running on {data_dir}: working on its saved state, "
+                    f"which a stack started with `--data-dir {data_dir}` (`make run` for .heartbeat) will load",
+                    file=sys.stderr,
+                )
             yield KeyService(KeysTable(aws.clients["dynamodb"], table))
         return
     import boto3

@@ -1,6 +1,9 @@
-"""`heartbeat tasks ...`: a client of the Heartbeat HTTP API (the local stack by default).
+"""`heartbeat tasks ...`: a client of the Heartbeat HTTP API.
 
-Tables for people, `--json` for scripts; an API error prints its message and exits non-zero."""
+Which API: `--url` for a deployed stack; else the local stack running on `--data-dir` when it is
+given; else HEARTBEAT_URL; else the local stack running on HEARTBEAT_DATA_DIR or `.heartbeat/`,
+found from its `endpoint.json`, on whatever ports it runs. Every field for people (a run's whole output included), `--json` for
+scripts; an API error prints its message and exits non-zero."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import quote, urlencode
 
-DEFAULT_URL = "http://127.0.0.1:3000"
+from heartbeat_cli.local.runtime import add_data_dir_option
 
 
 class ApiError(Exception):
@@ -109,8 +112,9 @@ def register(subparsers: Any) -> None:
     run.add_argument("task_id")
     run.set_defaults(handler=_run_now)
 
-    runs = action("runs", "a task's runs, newest first")
+    runs = action("runs", "a task's runs, newest first, with their outputs (or one run, with RUN_ID)")
     runs.add_argument("task_id")
+    runs.add_argument("run_id", nargs="?", help="one run: its whole output and tool calls")
     runs.add_argument("--limit", type=int)
     runs.add_argument("--cursor")
     runs.set_defaults(handler=_runs)
@@ -123,8 +127,11 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
         return value if defaults else argparse.SUPPRESS
 
     parser.add_argument(
-        "--url", default=default(None), help=f"the API's URL (HEARTBEAT_URL, default {DEFAULT_URL})"
+        "--url",
+        default=default(None),
+        help="the API's URL (HEARTBEAT_URL; default: the local stack running on --data-dir)",
     )
+    add_data_dir_option(parser, default=default(None))
     parser.add_argument("--key", default=default(None), help="an API key (HEARTBEAT_API_KEY)")
     parser.add_argument("--json", action="store_true", default=default(False), help="print the API's JSON")
 
@@ -137,8 +144,16 @@ def _task_fields(parser: argparse.ArgumentParser) -> None:
 
 
 def _main(args: argparse.Namespace) -> int:
-    url = args.url or os.environ.get("HEARTBEAT_URL") or DEFAULT_URL
+    from heartbeat_cli.local.runtime import NoStackRunning, data_dir_from, require_stack
+
     key = args.key or os.environ.get("HEARTBEAT_API_KEY")
+    try:
+        # An explicit --data-dir names the local stack even when HEARTBEAT_URL is set.
+        url = args.url or (None if args.data_dir is not None else os.environ.get("HEARTBEAT_URL"))
+        url = url or require_stack(data_dir_from(args.data_dir)).api_url
+    except NoStackRunning as exc:
+        print(f"heartbeat tasks: {exc}", file=sys.stderr)
+        return 1
     try:
         result = args.handler(ApiClient(url, key), args)
     except ApiError as exc:
@@ -187,6 +202,10 @@ def _run_now(api: ApiClient, args: argparse.Namespace) -> Any:
 
 
 def _runs(api: ApiClient, args: argparse.Namespace) -> Any:
+    if args.run_id:
+        return api.request(
+            "GET", f"/v1/tasks/{quote(args.task_id, safe='')}/runs/{quote(args.run_id, safe='')}"
+        )
     return api.request(
         "GET",
         f"/v1/tasks/{quote(args.task_id, safe='')}/runs",
@@ -224,46 +243,61 @@ def _task_rows(tasks: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 _TASK_HEADERS = ("ID", "NAME", "ENABLED", "SCHEDULE", "NEXT RUN", "LAST STATUS")
 
 
+def _print_fields(record: dict[str, Any], prefix: str = "", skip: tuple[str, ...] = ()) -> None:
+    """Every field, one a line (`state.next_run_at: ...`); multi-line text indented beneath its name."""
+    for name, value in record.items():
+        if name in skip:
+            continue
+        label = f"{prefix}{name}"
+        if isinstance(value, dict) and value:
+            _print_fields(value, prefix=f"{label}.")
+        elif isinstance(value, str) and "\n" in value:
+            print(f"{label}:")
+            for line in value.splitlines():
+                print(f"    {line}")
+        elif isinstance(value, dict | list):
+            print(f"{label}: {json.dumps(value)}")
+        else:
+            print(f"{label}: {'' if value is None else value}")
+
+
+def _print_run(run: dict[str, Any]) -> None:
+    _print_fields(run, skip=("tool_calls",))
+    calls = run.get("tool_calls")
+    if calls is not None:
+        print(f"tool_calls: {len(calls)}")
+        for call in calls:
+            outcome = "ok" if call.get("ok") else f"error: {call.get('error')}"
+            print(f"    {call.get('name')} ({outcome})")
+
+
 def print_human(command: str, result: Any) -> None:
     if command == "list":
         _table(_TASK_HEADERS, _task_rows(result.get("tasks", [])))
         more = f", more with --cursor {result['next_cursor']}" if result.get("next_cursor") else ""
         print(f"{result.get('total', len(result.get('tasks', [])))} task(s){more}")
     elif command in ("create", "get", "update"):
-        task = result["task"]
-        state = task.get("state") or {}
-        for label, value in (
-            ("id", task["id"]),
-            ("name", task["name"]),
-            ("enabled", task.get("enabled")),
-            ("schedule", _schedule_text(task)),
-            ("model", task.get("model")),
-            ("prompt", task.get("prompt")),
-            ("next run", state.get("next_run_at")),
-            ("last run", state.get("last_run_at")),
-            ("last status", state.get("last_status")),
-            ("last error", state.get("last_error")),
-        ):
-            print(f"{label + ':':<13}{'' if value is None else value}")
+        task = dict(result["task"])
+        task["schedule"] = _schedule_text(task)
+        _print_fields(task)
+        for warning in result.get("warnings", ()):
+            print(f"warning: {warning}")
     elif command == "delete":
         print(f"Deleted {result.get('id')}.")
     elif command == "run":
         run = result.get("run") or {}
         print(f"Started run {run.get('id', '?')} ({run.get('status', 'queued')}).")
+    elif command == "runs" and "run" in result:
+        _print_run(result["run"])
     elif command == "runs":
-        rows = [
-            (
-                r.get("id"),
-                r.get("status"),
-                r.get("scheduled_time") or r.get("scheduled_at"),
-                r.get("started_at"),
-                r.get("duration_ms"),
-                (r.get("error") or "")[:60],
-            )
-            for r in result.get("runs", [])
-        ]
-        _table(("RUN", "STATUS", "SCHEDULED", "STARTED", "MS", "ERROR"), rows)
+        runs = result.get("runs", [])
+        for index, run in enumerate(runs):
+            if index:
+                print()
+            _print_run(run)
+        if not runs:
+            print("(no runs yet)")
         if result.get("next_cursor"):
-            print(f"more with --cursor {result['next_cursor']}")
+            print(f"\nmore with --cursor {result['next_cursor']}")
     else:
         print(json.dumps(result, indent=2))

@@ -66,5 +66,5 @@ def test_heartbeat_local_fires_an_every_minute_task_on_the_wall_clock(data_dir: 
         stack.send_signal(signal.SIGTERM)
         code = stack.wait(timeout=60)
     assert code == 0
-    assert not (data_dir / "stack.json").exists()
+    assert not (data_dir / "endpoint.json").exists()
     assert {"dynamodb.json", "scheduler.json"} <= {p.name for p in data_dir.iterdir()}

@@ -5,8 +5,9 @@ Import-light: the stack's modules (moto, the handlers) load only when the comman
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
+
+from heartbeat_cli.local.runtime import add_data_dir_option
 
 
 def register(subparsers: Any) -> None:
@@ -18,7 +19,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--port", type=int, default=3000, help="the API's port (default 3000)")
     parser.add_argument("--aws-port", type=int, default=5000, help="the AWS endpoint's port (default 5000)")
-    parser.add_argument("--data-dir", type=Path, default=Path(".heartbeat"), help="where state is kept")
+    add_data_dir_option(parser)
     parser.add_argument("--workers", type=int, default=8, help="runs at once (default 8)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every request and fire")
     parser.set_defaults(func=_run)

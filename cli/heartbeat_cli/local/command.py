@@ -9,6 +9,7 @@ import sys
 import threading
 from types import FrameType
 
+from heartbeat_cli.local.runtime import data_dir_from
 from heartbeat_cli.local.stack import LocalStack, StackAlreadyRunning, StackOptions
 
 
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     options = StackOptions(
-        port=args.port, aws_port=args.aws_port, data_dir=args.data_dir, workers=args.workers
+        port=args.port, aws_port=args.aws_port, data_dir=data_dir_from(args.data_dir), workers=args.workers
     )
     stack = LocalStack(options)
     try:

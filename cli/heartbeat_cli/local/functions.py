@@ -87,18 +87,25 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
 
 class FunctionInvoker:
     """Invokes in-process functions by ARN, as Lambda would: a fresh context with the function's
-    timeout for every call. Raises `FunctionNotFound` for an ARN it does not hold."""
+    timeout and memory size (template.yaml's) for every call. Raises `FunctionNotFound` for an ARN
+    it does not hold."""
 
-    def __init__(self, handlers: Mapping[str, Handler], timeouts: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        handlers: Mapping[str, Handler],
+        timeouts: Mapping[str, float] | None = None,
+        memory: Mapping[str, int] | None = None,
+    ) -> None:
         self._handlers = dict(handlers)
         self._timeouts = dict(timeouts or {})
+        self._memory = dict(memory or {})
 
     def invoke(self, arn: str, event: Any) -> Any:
         handler = self._handlers.get(arn)
         if handler is None:
             raise FunctionNotFound(f"Function not found: {arn}")
         name = arn.rsplit(":", 1)[1]
-        context = LambdaContext(name, arn, self._timeouts.get(arn, 300.0))
+        context = LambdaContext(name, arn, self._timeouts.get(arn, 300.0), self._memory.get(arn, 512))
         return handler(event, context)
 
 

@@ -1,13 +1,17 @@
-"""Finding the local stack's AWS state from another command (`heartbeat keys --local`,
-`heartbeat invoke`): the running stack's endpoint if there is one, else its saved data, loaded
-into moto in this process and saved back afterwards."""
+"""One data dir, one stack: `heartbeat local` writes `<data-dir>/endpoint.json` (its API URL, AWS
+URL and pid) while it runs, and every other command (`tasks`, `keys --local`, `invoke`) finds the
+running stack from the same `--data-dir` (default `.heartbeat/`, or `HEARTBEAT_DATA_DIR`) and talks
+to it. A file left by a stack that died (its pid gone, its endpoint silent) means "not running".
+
+`keys --local` alone may work with no stack running: it loads the saved data into moto in this
+process and saves it back, so the key works when a stack starts on that data dir."""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,7 +20,47 @@ from urllib.parse import urlparse
 
 from heartbeat_cli.local.state import PERSISTED, StateStore, write_json_atomic
 
-RUNTIME_FILE = "stack.json"
+RUNTIME_FILE = "endpoint.json"
+DATA_DIR_ENV = "HEARTBEAT_DATA_DIR"
+DEFAULT_DATA_DIR = Path(".heartbeat")
+
+
+class NoStackRunning(LookupError):
+    """No local stack serves the data dir: the message says how to start one."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(
+            f"no local stack is running on the data dir {data_dir}: start one in another shell with "
+            f"`make run` (or `.venv/bin/heartbeat local --data-dir {data_dir}`), or point this command "
+            f"at the data dir of the stack that runs (--data-dir DIR or {DATA_DIR_ENV})"
+        )
+        self.data_dir = data_dir
+
+
+def add_data_dir_option(parser: Any, *, default: Any = None) -> None:
+    """`--data-dir` as every command spells it; resolve it with `data_dir_from`."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default,
+        help=f"the local stack's data dir (default {DEFAULT_DATA_DIR}/, or {DATA_DIR_ENV})",
+    )
+
+
+def data_dir_from(value: Path | None, environ: Mapping[str, str] | None = None) -> Path:
+    """The data dir a command means: `--data-dir`, else HEARTBEAT_DATA_DIR, else `.heartbeat/`."""
+    if value is not None:
+        return value
+    env = os.environ if environ is None else environ
+    return Path(env[DATA_DIR_ENV]) if env.get(DATA_DIR_ENV) else DEFAULT_DATA_DIR
+
+
+def require_stack(data_dir: Path) -> RuntimeInfo:
+    """The stack serving `data_dir`, or NoStackRunning saying how to start one."""
+    info = running_stack(data_dir)
+    if info is None:
+        raise NoStackRunning(data_dir)
+    return info
 
 
 @dataclass(frozen=True)

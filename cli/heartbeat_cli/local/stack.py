@@ -19,6 +19,10 @@ from heartbeat_cli.local.resources import project_root
 log = logging.getLogger("heartbeat.local")
 
 OFFLINE_MODEL = "offline/heartbeat"
+BEDROCK_UNAVAILABLE = (
+    "Bedrock is not available in the local stack (its AWS endpoint has no Bedrock); configure a "
+    "bedrock provider with a region in HEARTBEAT_PROVIDERS to call the real one, or use 'offline/heartbeat'"
+)
 
 
 class StackAlreadyRunning(RuntimeError):
@@ -45,17 +49,17 @@ def default_model(environ: dict[str, str] | None = None) -> str:
 
 
 def local_providers(raw: str) -> str:
-    """The functions' HEARTBEAT_PROVIDERS: the user's, with Bedrock off unless they configure it.
-    The local AWS endpoint has no Bedrock, so a Bedrock task would be accepted and then fail every
-    run; turned off, it is a 400 at POST that names the providers that work. Invalid JSON is passed
-    on as it is, for the functions' settings to report."""
+    """The functions' HEARTBEAT_PROVIDERS: the user's, with Bedrock marked not available unless they
+    configure it. The local AWS endpoint has no Bedrock: a Bedrock task is a known model that cannot
+    run here, so POST accepts it with a warning and each run fails saying so (as Anthropic does
+    without a key). Invalid JSON is passed on as it is, for the functions' settings to report."""
     try:
         user = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError:
         return raw
     if not isinstance(user, dict):
         return raw
-    return json.dumps({"bedrock": {"kind": "bedrock", "enabled": False}, **user})
+    return json.dumps({"bedrock": {"kind": "bedrock", "unavailable": BEDROCK_UNAVAILABLE}, **user})
 
 
 class LocalStack:
@@ -110,6 +114,7 @@ class LocalStack:
             load_handler,
         )
         from heartbeat_cli.local.gateway import Gateway, authorizer_from_template, routes_from_template
+        from heartbeat_cli.local.next_runs import refresh_next_runs
         from heartbeat_cli.local.resources import StackNames, load_template, provision
         from heartbeat_cli.local.runtime import RuntimeInfo, clear_runtime, running_stack, write_runtime
         from heartbeat_cli.local.saver import StateSaver
@@ -144,6 +149,7 @@ class LocalStack:
         store = StateStore(data_dir)
         restored = store.restore(clients)
         log.info("restored %s from %s", ", ".join(restored) or "nothing", data_dir)
+        refresh_next_runs(clients["dynamodb"], names.table("TasksTable"), self.clock.now())
 
         # The functions read their settings, and build their AWS clients, from the environment.
         self.environment = env = {
@@ -158,8 +164,9 @@ class LocalStack:
 
         executor_arn = names.function_arn("executor")
         executor = self._executor or Containers(lambda: load_handler("executor", root), self.options.workers)
+        executor_timeout, executor_memory = function_settings(template, "executor")
         invoker = FunctionInvoker(
-            {executor_arn: executor}, {executor_arn: function_settings(template, "executor")[0]}
+            {executor_arn: executor}, {executor_arn: executor_timeout}, {executor_arn: executor_memory}
         )
 
         saver = StateSaver(store, clients, delay=self.options.save_delay)
@@ -218,7 +225,7 @@ def _api_handler(env: dict[str, str], clients: dict[str, Any], scheduler: Any) -
     invoker = LocalRunInvoker(scheduler, config.executor_arn)
 
     def services() -> Services:
-        aws = AwsClients(dynamodb=clients["dynamodb"], scheduler=clients["scheduler"])
+        aws = AwsClients(dynamodb=clients["dynamodb"], scheduler=clients["scheduler"], s3=clients["s3"])
         return Services(config, aws, invoker, env={**os.environ, **env})  # provider keys: the shell
 
     return ApiHandler(services)

@@ -51,7 +51,7 @@ class InProcessInvoker:
 class Api:
     def __init__(self, aws: Any, invoker: Any) -> None:
         config = ApiConfig.from_env(aws.env)
-        clients = AwsClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, lambda_=aws.lambda_)
+        clients = AwsClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, s3=aws.s3, lambda_=aws.lambda_)
         self.handler = ApiHandler(lambda: Services(config, clients, invoker=invoker))
 
     def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:

@@ -30,8 +30,14 @@ EXPECTED = {
     "api-memory-put-core.json": (200, {"block"}),
     "api-memory-get-core.json": (200, {"block"}),
     "api-memory-insert-passage.json": (201, {"passage"}),
-    "api-memory-search.json": (200, {"passages"}),
+    "api-memory-search.json": (200, {"passages", "next_cursor"}),
+    "api-memory-delete-core.json": (200, {"ok", "label"}),
+    "api-get-run.json": (200, {"run"}),
+    "api-get-conversation.json": (200, {"conversation_id", "messages", "next_cursor"}),
+    "api-delete-conversation.json": (200, {"ok", "id"}),
 }
+SAMPLE_RUN = "run_01jdqm6a0n8g2x3k4y5z6a7b8c"
+SAMPLE_CONVERSATION = "daily-standup"
 
 
 @pytest.fixture
@@ -64,6 +70,30 @@ def seeded(aws, monkeypatch):
     from heartbeat.memory.store import MemoryStore
 
     MemoryStore(aws.dynamodb, aws.env["MEMORY_TABLE"], "demo").put_block("persona", "Be brief.")
+    from heartbeat.dal.artifacts import TranscriptStore
+    from heartbeat.dal.runs import RunsTable
+    from heartbeat.models.run import Run
+    from heartbeat.soul.types import Message
+
+    RunsTable(aws.dynamodb, aws.env["RUNS_TABLE"]).insert(
+        Run(
+            tenant_id="demo",
+            task_id=SAMPLE_TASK,
+            id=SAMPLE_RUN,
+            status="ok",
+            trigger="manual",
+            scheduled_at="2026-11-22T00:00:00.000Z",
+            created_at="2026-11-22T00:00:00.000Z",
+            expires_at=1_900_000_000,
+            output="All quiet.",
+        )
+    )
+    TranscriptStore(aws.s3, aws.env["ARTIFACTS_BUCKET"]).append(
+        "demo",
+        SAMPLE_CONVERSATION,
+        [Message(role="user", content="Standup?"), Message(role="assistant", content="All quiet.")],
+        updated_at="2026-11-22T00:00:00.000Z",
+    )
     return aws
 
 

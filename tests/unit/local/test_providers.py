@@ -1,17 +1,20 @@
-"""The local stack's providers: Bedrock is off (its AWS endpoint has none) unless the user says."""
+"""The local stack's providers: Bedrock is known but not available (its AWS endpoint has none)
+unless the user configures it."""
 
 from __future__ import annotations
 
 import json
 
-from heartbeat_cli.local.stack import local_providers
+from heartbeat_cli.local.stack import BEDROCK_UNAVAILABLE, local_providers
 
 
-def test_bedrock_is_off_by_default_and_the_users_providers_are_kept() -> None:
-    assert json.loads(local_providers("")) == {"bedrock": {"kind": "bedrock", "enabled": False}}
+def test_bedrock_is_not_available_by_default_and_the_users_providers_are_kept() -> None:
+    assert json.loads(local_providers("")) == {
+        "bedrock": {"kind": "bedrock", "unavailable": BEDROCK_UNAVAILABLE}
+    }
     ollama = {"ollama": {"kind": "openai", "base_url": "http://127.0.0.1:11434/v1"}}
     assert json.loads(local_providers(json.dumps(ollama))) == {
-        "bedrock": {"kind": "bedrock", "enabled": False},
+        "bedrock": {"kind": "bedrock", "unavailable": BEDROCK_UNAVAILABLE},
         **ollama,
     }
 

@@ -137,3 +137,47 @@ def test_same_input_same_output_and_usage_counts_words():
     assert a.usage.input_tokens > len(SYSTEM.split())
     assert a.usage.output_tokens > 0
     assert a.usage.cache_read_tokens == a.usage.cache_write_tokens == 0
+
+
+@pytest.mark.parametrize(
+    ("prompt", "tool", "subject"),
+    [
+        (
+            "Check the deploy status and store them in archival memory",
+            "archival_memory_insert",
+            "Check the deploy status",
+        ),
+        (
+            "The failover runbook is in the ops wiki. Store it in archival memory.",
+            "archival_memory_insert",
+            "The failover runbook is in the ops wiki",
+        ),
+        (
+            "Please store in archival memory: the office code is 4411",
+            "archival_memory_insert",
+            "the office code is 4411",
+        ),
+        (
+            "Remember that the deploy window is Tuesday. Then summarise the week.",
+            "archival_memory_insert",
+            "the deploy window is Tuesday",
+        ),
+        ("Summarise today, and remember that v1.2 shipped", "archival_memory_insert", "v1.2 shipped"),
+        ("Note: the API key rotates monthly", "archival_memory_insert", "the API key rotates monthly"),
+        ("Search archival memory for failover runbook", "archival_memory_search", "failover runbook"),
+        ("search for the runbook in memory", "archival_memory_search", "the runbook"),
+        ("What did we say about the boiler?", "archival_memory_search", "the boiler"),
+    ],
+)
+def test_the_takeaway_or_query_is_what_a_person_means(prompt: str, tool: str, subject: str) -> None:
+    archive = Archive(passages=["the runbook is in the wiki"])
+    run(prompt, archive)
+    key = "content" if tool == "archival_memory_insert" else "query"
+    assert archive.calls[0] == (tool, {key: subject})
+
+
+@pytest.mark.parametrize("prompt", ["Read the note on my desk", "Summarise the record of outages"])
+def test_a_memory_word_that_is_not_an_instruction_calls_no_tool(prompt: str) -> None:
+    archive = Archive()
+    run(prompt, archive)
+    assert archive.calls == []

@@ -18,6 +18,7 @@ from heartbeat.soul.resolve import (
     OFFLINE_MODEL,
     ProviderClients,
     SoulSettings,
+    model_warnings,
     parse_model_name,
     resolve_model,
     validate_model_name,
@@ -203,14 +204,31 @@ def test_validation_accepts_what_the_deployment_can_run():
     validate_model_name("openai/gpt-4.1", SoulSettings.from_env({}), env={"OPENAI_API_KEY": "sk-local"})
 
 
-def test_validation_rejects_a_provider_without_a_key_with_a_message_a_user_can_act_on():
-    with pytest.raises(ValueError) as caught:
-        validate_model_name("anthropic/claude-sonnet-4-5", SoulSettings.from_env({}), env={})
-    message = str(caught.value)
+def test_a_provider_without_a_key_is_valid_with_a_warning_a_user_can_act_on():
+    validate_model_name("anthropic/claude-sonnet-4-5", SoulSettings.from_env({}), env={})
+    [message] = model_warnings("anthropic/claude-sonnet-4-5", SoulSettings.from_env({}), env={})
     assert "no API key configured" in message
     assert "api_key_secret" in message and "ANTHROPIC_API_KEY" in message and OFFLINE_MODEL in message
     with pytest.raises(ValueError, match="unknown provider 'gemini'"):
         validate_model_name("gemini/pro", SoulSettings.from_env({}), env={})
+    assert (
+        model_warnings(
+            "anthropic/claude-sonnet-4-5", SoulSettings.from_env({}), env={"ANTHROPIC_API_KEY": "k"}
+        )
+        == []
+    )
+
+
+def test_a_provider_not_available_here_is_valid_with_a_warning_and_each_run_fails_saying_why():
+    s = settings(
+        {"bedrock": {"kind": "bedrock", "unavailable": "Bedrock is not available in the local stack"}}
+    )
+    validate_model_name("bedrock/amazon.nova-pro-v1:0", s, env={})
+    [message] = model_warnings("bedrock/amazon.nova-pro-v1:0", s, env={})
+    assert "Bedrock is not available in the local stack" in message
+    with pytest.raises(ModelError) as caught:
+        resolve_model("bedrock/amazon.nova-pro-v1:0", s)
+    assert not caught.value.transient and "not available in the local stack" in str(caught.value)
 
 
 # -- credentials ------------------------------------------------------------------------------------

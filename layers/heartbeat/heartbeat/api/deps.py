@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.request import Request
 from heartbeat.api.config import ApiConfig
 
 if TYPE_CHECKING:
+    from heartbeat.conversations.service import ConversationService
     from heartbeat.memory.store import MemoryStore
     from heartbeat.runs.invoker import RunInvoker
     from heartbeat.runs.service import RunsService
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 class AwsClients:
     dynamodb: Any
     scheduler: Any
+    s3: Any = None  # run outputs kept in S3, conversation transcripts
     lambda_: Any = None
 
     @classmethod
@@ -34,6 +36,7 @@ class AwsClients:
         return cls(
             dynamodb=boto3.client("dynamodb"),
             scheduler=boto3.client("scheduler"),
+            s3=boto3.client("s3"),
             lambda_=boto3.client("lambda"),
         )
 
@@ -85,7 +88,7 @@ class Services:
         return SoulSettings.from_env(self.env)
 
     def _check_model(self, model: str) -> None:
-        """Reject up front a model this deployment cannot run (unknown provider, no key)."""
+        """Reject up front a model this deployment does not know (unknown or disabled provider)."""
         from heartbeat.errors import InvalidRequestError
         from heartbeat.soul.resolve import validate_model_name
 
@@ -100,10 +103,17 @@ class Services:
 
         return MemoryStore(self.clients.dynamodb, self.config.memory_table, tenant_id)
 
+    def model_warnings(self, model: str) -> list[str]:
+        """What a task with this (known) model needs before its runs can work: `"warnings"` in the answer."""
+        from heartbeat.soul.resolve import model_warnings
+
+        return model_warnings(model, self._soul_settings, env=self.env)
+
     @cached_property
     def runs(self) -> RunsService:
         from datetime import timedelta
 
+        from heartbeat.dal.artifacts import OutputStore
         from heartbeat.dal.runs import RunsTable
         from heartbeat.dal.task_state import TaskStateTable
         from heartbeat.runs.invoker import LambdaInvoker
@@ -115,7 +125,15 @@ class Services:
             TaskStateTable(self.clients.dynamodb, self.config.tasks_table),
             invoker,
             retention=timedelta(days=self.config.run_retention_days),
+            outputs=OutputStore(self.clients.s3, self.config.artifacts_bucket),
         )
+
+    @cached_property
+    def conversations(self) -> ConversationService:
+        from heartbeat.conversations.service import ConversationService
+        from heartbeat.dal.artifacts import TranscriptStore
+
+        return ConversationService(TranscriptStore(self.clients.s3, self.config.artifacts_bucket))
 
 
 def services(request: Request) -> Services:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 MAX_INLINE_OUTPUT_BYTES = 64 * 1024  # larger outputs go to S3
 PREVIEW_BYTES = 4 * 1024
 TRANSCRIPT_VERSION = 1
+DEFAULT_TRANSCRIPT_MAX_TURNS = 50
 _APPEND_ATTEMPTS = 5
 _APPEND_RACES = Backoff(_APPEND_ATTEMPTS)  # another run appended first: read again, at once
 
@@ -51,6 +52,14 @@ class OutputStore:
             raise DependencyError(f"storing the run's output failed ({error_code(exc)})") from exc
         return key
 
+    def get(self, key: str) -> str:
+        """The whole output of a run whose record keeps only a preview (GET .../runs/{run_id})."""
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key)
+        except AWS_ERRORS as exc:
+            raise DependencyError(f"reading the run's output failed ({error_code(exc)})") from exc
+        return response["Body"].read().decode()
+
 
 def message_to_json(message: Message) -> dict[str, Any]:
     data: dict[str, Any] = {"role": message.role, "content": message.content}
@@ -78,17 +87,47 @@ def message_from_json(data: dict[str, Any]) -> Message:
     )
 
 
+def trim_turns(messages: Sequence[Message], max_turns: int) -> list[Message]:
+    """The last `max_turns` turns: a turn starts at a user message and holds every message up to
+    the next one (the answer, its tool calls and their results), so a cut never splits a call from
+    its result."""
+    starts = [i for i, m in enumerate(messages) if m.role == "user"]
+    if len(starts) <= max_turns:
+        return list(messages)
+    return list(messages[starts[-max_turns] :]) if max_turns > 0 else []
+
+
 class TranscriptStore:
     """One JSON object per tenant and conversation: `{"version", "conversation_id", "messages"}`.
     Appends are conditional on the object's ETag (S3 conditional writes), so two runs appending
-    to one conversation at once both keep their turns."""
+    to one conversation at once both keep their turns. Each append keeps the `max_turns` most
+    recent turns (TranscriptMaxTurns), so a long-lived conversation cannot outgrow the model."""
 
-    def __init__(self, client: S3Client, bucket: str) -> None:
+    def __init__(
+        self, client: S3Client, bucket: str, *, max_turns: int = DEFAULT_TRANSCRIPT_MAX_TURNS
+    ) -> None:
         self._client = client
         self._bucket = bucket
+        self._max_turns = max_turns
 
     def load(self, tenant_id: str, conversation_id: str) -> list[Message]:
         return self._read(tenant_id, conversation_id)[0]
+
+    def exists(self, tenant_id: str, conversation_id: str) -> bool:
+        try:
+            self._client.head_object(Bucket=self._bucket, Key=transcript_key(tenant_id, conversation_id))
+        except AWS_ERRORS as exc:
+            if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise DependencyError(f"reading the conversation transcript failed ({error_code(exc)})") from exc
+        return True
+
+    def delete(self, tenant_id: str, conversation_id: str) -> None:
+        """Forget the conversation: the next run of a task pinned to it starts afresh."""
+        try:
+            self._client.delete_object(Bucket=self._bucket, Key=transcript_key(tenant_id, conversation_id))
+        except AWS_ERRORS as exc:
+            raise DependencyError(f"deleting the conversation transcript failed ({error_code(exc)})") from exc
 
     def append(
         self, tenant_id: str, conversation_id: str, messages: Sequence[Message], *, updated_at: str
@@ -101,7 +140,9 @@ class TranscriptStore:
                     "version": TRANSCRIPT_VERSION,
                     "conversation_id": conversation_id,
                     "updated_at": updated_at,
-                    "messages": [message_to_json(m) for m in (*current, *messages)],
+                    "messages": [
+                        message_to_json(m) for m in trim_turns((*current, *messages), self._max_turns)
+                    ],
                 }
             ).encode()
             try:

@@ -16,6 +16,8 @@ class ExecutorConfig(FunctionConfig):
     max_consecutive_errors: int = Field(default=10, ge=1, alias="MAX_CONSECUTIVE_ERRORS")
     tenant_concurrency: int = Field(default=5, ge=1, alias="TENANT_CONCURRENCY")
     run_retention_days: int = Field(default=30, ge=1, alias="RUN_RETENTION_DAYS")
+    # A pinned conversation keeps this many recent turns (TranscriptMaxTurns).
+    transcript_max_turns: int = Field(default=50, ge=1, le=1000, alias="TRANSCRIPT_MAX_TURNS")
     # Where a queued run's retry schedule points: the executor itself (default: the invoked
     # function's ARN from the Lambda context) with the role Scheduler assumes.
     executor_arn: str | None = Field(default=None, alias="EXECUTOR_ARN")

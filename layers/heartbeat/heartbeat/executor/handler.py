@@ -94,7 +94,9 @@ def build_executor(
         ),
         janitor=OrphanJanitor(clients.scheduler, config.schedule_group, clock=clock),
         outputs=OutputStore(clients.s3, config.artifacts_bucket),
-        transcripts=TranscriptStore(clients.s3, config.artifacts_bucket),
+        transcripts=TranscriptStore(
+            clients.s3, config.artifacts_bucket, max_turns=config.transcript_max_turns
+        ),
         soul=soul,
     )
     policy = ExecutorPolicy(

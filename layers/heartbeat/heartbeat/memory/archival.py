@@ -12,14 +12,20 @@ The passage item is the source of truth, and its `status` says whether search ma
 
 Search only returns passages it has re-read as `live`, so a crash at any step never makes a deleted
 passage (or half an insert) searchable, and a retried delete finishes the clean-up.
+
+The same text inserted again by the same source (a task, or the API) is not stored twice: a
+marker item `same#{source}#{sha256(text)}`, put conditionally before the passage, names the passage
+that holds it, and the insert answers that passage (`existing=True`). A marker whose passage has
+gone (deleted, or an insert that failed) is taken over by the next insert.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from heartbeat.dal.dynamo import AWS_ERRORS, cancellation_codes, error_code
-from heartbeat.errors import ConflictError, DependencyError, NotFoundError
+from heartbeat.errors import ConflictError, DependencyError, InvalidRequestError, NotFoundError
 from heartbeat.ids import new_id
 from heartbeat.memory import keys
 from heartbeat.memory.limits import MAX_SEARCH_LIMIT, check_passage_text, check_tags
@@ -152,6 +158,9 @@ class ArchivalMemory:
             run_id=run_id,
             task_id=task_id,
         )
+        existing = self._claim_text(keys.same_text_sk(task_id, text), passage.id)
+        if existing is not None:
+            return existing
         item, tfs, length = build_passage_item(self._table, passage, INDEXING)
         try:
             self._table.client.put_item(
@@ -168,6 +177,28 @@ class ArchivalMemory:
             self._purge(passage.id)
             raise
         return passage
+
+    def _claim_text(self, marker_sk: str, passage_id: str) -> Passage | None:
+        """Point the text's marker at `passage_id`, or answer the passage it already names."""
+        marker = {**self._table.key(marker_sk), "pid": s(passage_id)}
+        try:
+            self._table.client.put_item(
+                TableName=self._table.name, Item=marker, ConditionExpression="attribute_not_exists(sk)"
+            )
+            return None
+        except AWS_ERRORS as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise dependency_error(exc, "storing the passage") from exc
+        held = self._table.get(marker_sk, doing="storing the passage")
+        holder = get_s(held, "pid") if held else None
+        item = self._table.get(keys.passage_sk(holder), doing="storing the passage") if holder else None
+        if item is not None and get_s(item, "status") in (LIVE, INDEXING):
+            return replace(passage_from_item(item), existing=True)
+        try:  # the passage it named is gone: this insert takes the marker over
+            self._table.client.put_item(TableName=self._table.name, Item=marker)
+        except AWS_ERRORS as exc:
+            raise dependency_error(exc, "storing the passage") from exc
+        return None
 
     def _index(self, passage: Passage, tfs: dict[str, int], length: int) -> None:
         for chunk in _chunks(sorted(tfs)):
@@ -224,13 +255,23 @@ class ArchivalMemory:
         wanted = check_tags(tags)
         if wanted:
             return self._recent_tagged(limit, wanted)
+        return self.page(limit)[0]
+
+    def page(self, limit: int, cursor: str | None = None) -> tuple[list[Passage], str | None]:
+        """Newest first, `limit` passages after `cursor` (a passage id a previous page answered),
+        and the cursor of the next page (None on the last), so every passage is reachable once."""
+        limit = min(limit, MAX_SEARCH_LIMIT)
+        if cursor is not None and not self._valid_id(cursor):
+            raise InvalidRequestError(
+                "cursor is not one this API gave: pass the next_cursor of the previous page", param="cursor"
+            )
         found: list[Passage] = []
-        start: str | None = None
-        while len(found) < limit:
+        start = keys.passage_sk(cursor) if cursor is not None else None
+        while len(found) <= limit:  # one more than a page: whether a next page exists
             items, start = self._table.query_prefix(
                 keys.PASSAGE,
                 doing="listing passages",
-                limit=limit,
+                limit=limit + 1,
                 newest_first=True,
                 start_sk=start,
                 projection=LIST_PROJECTION,
@@ -241,7 +282,9 @@ class ArchivalMemory:
             found.extend(passage_from_item(item) for item in items)
             if start is None:
                 break
-        return found[:limit]
+        if len(found) > limit:
+            return found[:limit], found[limit - 1].id
+        return found, None
 
     def _recent_tagged(self, limit: int, tags: list[str], max_scanned: int = 500) -> list[Passage]:
         found: list[Passage] = []
@@ -346,6 +389,7 @@ class ArchivalMemory:
             ({"DeleteRequest": {"Key": self._table.key(keys.tag_sk(tag, passage_id))}} for tag in tags),
             doing="deleting the passage",
         )
+        self._release_text(item, passage_id)
         try:
             self._table.client.delete_item(
                 TableName=self._table.name,
@@ -353,6 +397,22 @@ class ArchivalMemory:
                 ConditionExpression="#status <> :live",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":live": s(LIVE)},
+            )
+        except AWS_ERRORS as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise dependency_error(exc, "deleting the passage") from exc
+
+    def _release_text(self, item: Item, passage_id: str) -> None:
+        """Remove the passage's same-text marker, if it still names this passage."""
+        text = get_s(item, "text")
+        if text is None:
+            return
+        try:
+            self._table.client.delete_item(
+                TableName=self._table.name,
+                Key=self._table.key(keys.same_text_sk(get_s(item, "task_id"), text)),
+                ConditionExpression="pid = :pid",
+                ExpressionAttributeValues={":pid": s(passage_id)},
             )
         except AWS_ERRORS as exc:
             if error_code(exc) != "ConditionalCheckFailedException":

@@ -54,6 +54,20 @@ class CoreMemory:
             raise NotFoundError(f"no core memory block with label '{label}'", param="label")
         return _block(item)
 
+    def delete(self, label: str) -> None:
+        """Remove the block: it leaves the Soul's prompt from the next run. 404 if there is none."""
+        check_label(label)
+        try:
+            self._table.client.delete_item(
+                TableName=self._table.name,
+                Key=self._table.key(keys.core_sk(label)),
+                ConditionExpression="attribute_exists(sk)",
+            )
+        except AWS_ERRORS as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise NotFoundError(f"no core memory block with label '{label}'", param="label") from exc
+            raise dependency_error(exc, "deleting a core memory block") from exc
+
     def put(
         self, label: str, value: str, *, limit: int | None = None, description: str | None = None
     ) -> CoreBlock:

@@ -9,6 +9,7 @@ below belongs to exactly one tenant and no operation can reach across tenants.
 | `df#{term}` | the number of live-or-indexing passages holding `term` (atomic ADD) |
 | `tag#{tag}#{id}` | a passage carrying `tag`, newest last (ids are ULIDs) |
 | `stats` | `passages` and `tokens` of the tenant's live passages (atomic ADD) |
+| `same#{source}#{sha256}` | which passage holds this text from this source (a task id, or `api`) |
 
 Terms are `\\w+` tokens and tags and labels exclude `#`, so a `begins_with` on `post#{term}#` or
 `tag#{tag}#` matches exactly that term or tag.
@@ -22,6 +23,7 @@ POSTING = "post#"
 DF = "df#"
 TAG = "tag#"
 STATS = "stats"
+SAME = "same#"
 
 PASSAGE_ID_PREFIX = "mem"
 
@@ -52,3 +54,11 @@ def tag_prefix(tag: str) -> str:
 
 def tag_sk(tag: str, passage_id: str) -> str:
     return f"{TAG}{tag}#{passage_id}"
+
+
+def same_text_sk(source: str | None, text: str) -> str:
+    """The marker of `text` stored by `source` (a task id; None: the API), so that the same text
+    inserted again by the same source answers the passage that holds it."""
+    import hashlib
+
+    return f"{SAME}{source or 'api'}#{hashlib.sha256(text.encode()).hexdigest()}"

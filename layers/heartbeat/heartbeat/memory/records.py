@@ -37,6 +37,8 @@ class Passage:
     run_id: str | None = None
     task_id: str | None = None
     score: float | None = field(default=None, compare=False)
+    existing: bool = field(default=False, compare=False)
+    """An insert answered this passage, which already held the same text from the same source."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

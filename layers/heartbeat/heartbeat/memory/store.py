@@ -51,6 +51,9 @@ class MemoryStore:
     ) -> CoreBlock:
         return self._core.put(label, value, limit=limit, description=description)
 
+    def delete_block(self, label: str) -> None:
+        self._core.delete(label)
+
     def append_block(self, label: str, content: str) -> CoreBlock:
         return self._core.append(label, content)
 
@@ -78,6 +81,12 @@ class MemoryStore:
 
     def delete_passage(self, passage_id: str) -> None:
         self._archival.delete(passage_id)
+
+    def list_passages(
+        self, limit: int | None = None, cursor: str | None = None
+    ) -> tuple[list[Passage], str | None]:
+        """Newest first, one page after `cursor`, and the next page's cursor (None on the last)."""
+        return self._archival.page(check_search_limit(limit), cursor)
 
     def search(
         self, query: str | None = None, *, limit: int | None = None, tags: Sequence[str] | None = None

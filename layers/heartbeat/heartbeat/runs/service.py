@@ -1,4 +1,4 @@
-"""The API's side of runs: start one now, list a task's runs. Knows nothing of HTTP."""
+"""The API's side of runs: start one now, list a task's runs, read one whole. Knows nothing of HTTP."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from heartbeat.models.run import Run
 from heartbeat.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
+    from heartbeat.dal.artifacts import OutputStore
     from heartbeat.dal.runs import RunsTable
     from heartbeat.dal.task_state import TaskStateTable
     from heartbeat.runs.invoker import RunInvoker
@@ -27,7 +28,9 @@ class RunsService:
         *,
         retention: timedelta = timedelta(days=30),
         clock: Callable[[], datetime] = utcnow,
+        outputs: OutputStore | None = None,
     ) -> None:
+        self._outputs = outputs
         self._runs = runs
         self._state = state
         self._invoker = invoker
@@ -76,3 +79,13 @@ class RunsService:
         if self._state.load(tenant_id, task_id) is None:
             raise NotFoundError(f"no task with id '{task_id}'", param="id")
         return self._runs.page(tenant_id, task_id, limit, cursor)
+
+    def get(self, tenant_id: str, task_id: str, run_id: str) -> Run:
+        """One run with its whole output: read back from S3 when it was too large for the record.
+        404 for a task the tenant does not have, or a run that is not that task's."""
+        if self._state.load(tenant_id, task_id) is None:
+            raise NotFoundError(f"no task with id '{task_id}'", param="id")
+        run = self._runs.get(tenant_id, task_id, run_id)
+        if run.output_key is not None and self._outputs is not None:
+            run = run.evolve(output=self._outputs.get(run.output_key))
+        return run

@@ -70,6 +70,9 @@ class ProviderConfig(BaseModel):
     """openai: the output limit's field (default `max_completion_tokens` for api.openai.com, which
     newer models require, and `max_tokens` for compatible servers)."""
     enabled: bool = True
+    unavailable: str | None = None
+    """Why this known provider cannot run here (the local stack's Bedrock): tasks naming it are
+    accepted with a warning and each run fails with this message, as with a key not configured."""
 
     @field_validator("base_url")
     @classmethod
@@ -171,19 +174,36 @@ def parse_model_name(name: str) -> tuple[str, str]:
 
 
 def validate_model_name(name: str, settings: SoulSettings, *, env: Mapping[str, str] | None = None) -> None:
-    """Reject, at POST/PATCH time, a model this deployment cannot run: malformed, an unknown or
-    disabled provider, or one with no key configured. Raises ValueError with the user's message."""
+    """Reject, at POST/PATCH time, a model this deployment does not know: malformed, or an unknown
+    or disabled provider. Raises ValueError with the user's message. A known provider that cannot
+    run yet (no key, not available here) is not an error: see `model_warnings`."""
+    provider, _ = parse_model_name(name)
+    _provider_config(name, provider, settings, error=ValueError)
+
+
+def model_warnings(name: str, settings: SoulSettings, *, env: Mapping[str, str] | None = None) -> list[str]:
+    """What a task naming this (valid) model needs before its runs can work: a key to configure, or
+    a provider not available in this deployment. Each run fails with the same message until then."""
     provider, _ = parse_model_name(name)
     config = _provider_config(name, provider, settings, error=ValueError)
+    if config.unavailable:
+        return [
+            f"model {name!r}: {config.unavailable}; until then every run of this task fails with this message"
+        ]
     if config.needs_key() and config.api_key_secret is None:
         environ = os.environ if env is None else env
         if config.api_key_env is None or not environ.get(config.api_key_env):
-            raise ValueError(
+            return [
                 f"model {name!r}: the provider {provider!r} has no API key configured in this deployment; "
                 f"set its api_key_secret in HEARTBEAT_PROVIDERS"
-                + (f" (or {config.api_key_env} for the local stack)" if config.api_key_env else "")
-                + f", or use another model such as '{OFFLINE_MODEL}'"
-            )
+                + (
+                    f" (or {config.api_key_env} for the local stack, then restart it)"
+                    if config.api_key_env
+                    else ""
+                )
+                + f", or use another model such as '{OFFLINE_MODEL}'; until then every run of this task fails"
+            ]
+    return []
 
 
 def resolve_model(
@@ -203,6 +223,8 @@ def resolve_model(
     except ValueError as exc:
         raise ModelError(str(exc), transient=False) from None
     config = _provider_config(name, provider, settings, error=_terminal)
+    if config.unavailable:
+        raise ModelError(f"model {name!r}: {config.unavailable}", transient=False)
     timeout_s = config.timeout_s or settings.model_timeout_s
 
     if config.kind == "offline":

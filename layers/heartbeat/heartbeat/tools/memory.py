@@ -172,6 +172,8 @@ def memory_tools(store: MemoryStore, *, run_id: str | None = None, task_id: str 
     def archival_insert(args: ArchivalMemoryInsert) -> str:
         passage = store.insert_passage(args.content, args.tags, run_id=run_id, task_id=task_id)
         tags = f" with tags {', '.join(passage.tags)}" if passage.tags else ""
+        if passage.existing:
+            return f"Already stored: archival passage {passage.id}{tags} holds this text; nothing new was stored."
         return f"Stored archival passage {passage.id}{tags}."
 
     def archival_search(args: ArchivalMemorySearch) -> str:

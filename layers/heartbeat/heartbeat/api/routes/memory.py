@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict
 from heartbeat.api.auth import MemoryRead, MemoryWrite
 from heartbeat.api.deps import ServicesDep
 from heartbeat.api.responses import json_response
+from heartbeat.errors import InvalidRequestError
+from heartbeat.memory.limits import DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT
 
 
 class _Strict(BaseModel):
@@ -55,23 +57,56 @@ def router() -> APIGatewayHttpRouter:
         )
         return json_response(200, {"block": block.to_dict()})
 
-    @router.post("/v1/memory/archival", summary="Store an archival passage")
+    @router.delete("/v1/memory/core/<label>", summary="Delete a core memory block")
+    def delete_core_block(label: str, tenant: MemoryWrite, services: ServicesDep):
+        services.memory(tenant).delete_block(label)
+        return json_response(200, {"ok": True, "label": label})
+
+    @router.post(
+        "/v1/memory/archival",
+        summary="Store an archival passage (the same text again answers the passage that holds it, 200)",
+    )
     def create_passage(body: PassageCreate, tenant: MemoryWrite, services: ServicesDep):
         passage = services.memory(tenant).insert_passage(body.text, body.tags)
+        if passage.existing:
+            return json_response(200, {"passage": passage.to_dict(), "existing": True})
         return json_response(201, {"passage": passage.to_dict()})
 
-    @router.get("/v1/memory/archival", summary="Search archival passages (newest first without a query)")
+    @router.get(
+        "/v1/memory/archival",
+        summary=f"Search archival passages, best first; without query or tag, every passage newest first, "
+        f"page by page (limit: default {DEFAULT_SEARCH_LIMIT}, at most {MAX_SEARCH_LIMIT})",
+    )
     def search_passages(
         query: Annotated[str | None, Query()] = None,
-        limit: Annotated[int | None, Query()] = None,
+        limit: Annotated[
+            int | None,
+            Query(description=f"passages: default {DEFAULT_SEARCH_LIMIT}, at most {MAX_SEARCH_LIMIT}"),
+        ] = None,
         tag: Annotated[str | None, Query(max_length=1024)] = None,
+        cursor: Annotated[
+            str | None,
+            Query(
+                max_length=64,
+                description="the next_cursor of the previous page (listing without query or tag)",
+            ),
+        ] = None,
         *,
         tenant: MemoryRead,
         services: ServicesDep,
     ):
         tags = [t for t in tag.split(",") if t] if tag else None
-        passages = services.memory(tenant).search(query, limit=limit, tags=tags)
-        return json_response(200, {"passages": [p.to_dict() for p in passages]})
+        store = services.memory(tenant)
+        if (query is None or not query.strip()) and not tags:
+            passages, next_cursor = store.list_passages(limit, cursor)
+        elif cursor is not None:
+            raise InvalidRequestError(
+                "cursor pages the listing without query or tag; a search answers its best matches in one page",
+                param="cursor",
+            )
+        else:
+            passages, next_cursor = store.search(query, limit=limit, tags=tags), None
+        return json_response(200, {"passages": [p.to_dict() for p in passages], "next_cursor": next_cursor})
 
     @router.delete("/v1/memory/archival/<passage_id>", summary="Delete an archival passage")
     def delete_passage(passage_id: str, tenant: MemoryWrite, services: ServicesDep):

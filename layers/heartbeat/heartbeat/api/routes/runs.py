@@ -28,7 +28,7 @@ def router() -> APIGatewayHttpRouter:
     @router.get("/v1/tasks/<task_id>/runs", summary="List a task's runs, newest first")
     def list_runs(
         task_id: str,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        limit: Annotated[int, Query(ge=1, le=100, description="runs per page: default 20, at most 100")] = 20,
         cursor: Annotated[str | None, Query(max_length=512)] = None,
         *,
         tenant: ConfigRead,
@@ -36,5 +36,13 @@ def router() -> APIGatewayHttpRouter:
     ):
         runs, next_cursor = services.runs.list(tenant, task_id, limit, cursor)
         return json_response(200, {"runs": [run_to_api(r) for r in runs], "next_cursor": next_cursor})
+
+    @router.get("/v1/tasks/<task_id>/runs/<run_id>", summary="Read one run with its whole output")
+    def get_run(task_id: str, run_id: str, tenant: ConfigRead, services: ServicesDep):
+        run = services.runs.get(tenant, task_id, run_id)
+        answer = run_to_api(run)
+        return json_response(
+            200, {"run": {**answer, "output_truncated": False} if run.output_key else answer}
+        )
 
     return router

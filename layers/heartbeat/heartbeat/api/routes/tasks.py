@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from heartbeat.api.auth import ConfigRead, ConfigWrite
-from heartbeat.api.deps import ServicesDep
+from heartbeat.api.deps import Services, ServicesDep
 from heartbeat.api.responses import json_response
 from heartbeat.models.requests import TaskCreate, TaskPatch
 from heartbeat.models.task import task_to_api
+
+
+def _with_warnings(services: Services, answer: dict[str, Any], model: str) -> dict[str, Any]:
+    """`"warnings"` beside `"task"` when its model needs something configured before runs work."""
+    warnings = services.model_warnings(model)
+    return {**answer, "warnings": warnings} if warnings else answer
 
 
 def router() -> APIGatewayHttpRouter:
@@ -23,11 +29,13 @@ def router() -> APIGatewayHttpRouter:
     @router.post("/v1/tasks", summary="Create a task")
     def create_task(body: TaskCreate, tenant: ConfigWrite, services: ServicesDep):
         task = services.tasks.create(tenant, body)
-        return json_response(201, {"task": task_to_api(task)})
+        return json_response(201, _with_warnings(services, {"task": task_to_api(task)}, task.model))
 
     @router.get("/v1/tasks", summary="List tasks")
     def list_tasks(
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        limit: Annotated[
+            int, Query(ge=1, le=100, description="tasks per page: default 20, at most 100")
+        ] = 20,
         cursor: Annotated[str | None, Query(max_length=512)] = None,
         *,
         tenant: ConfigRead,
@@ -51,7 +59,10 @@ def router() -> APIGatewayHttpRouter:
     @router.patch("/v1/tasks/<task_id>", summary="Change a task")
     def update_task(task_id: str, body: TaskPatch, tenant: ConfigWrite, services: ServicesDep):
         task = services.tasks.update(tenant, task_id, body)
-        return json_response(200, {"task": task_to_api(task)})
+        answer = {"task": task_to_api(task)}
+        return json_response(
+            200, _with_warnings(services, answer, task.model) if "model" in body.model_fields_set else answer
+        )
 
     @router.delete("/v1/tasks/<task_id>", summary="Delete a task and its schedule")
     def delete_task(task_id: str, tenant: ConfigWrite, services: ServicesDep):

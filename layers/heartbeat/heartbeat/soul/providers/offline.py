@@ -7,14 +7,23 @@ same for the same input, so tests can assert them.
 
 What it does, looking at the task prompt (the last user message) and what followed it:
 
-1. First step, the prompt asks to store something ("remember", "memorize", "note", "store",
-   "save", "record", "keep in mind"): it calls `archival_memory_insert` with the takeaway, the
-   words after the verb (less a leading "that"/"this"/":"), or the whole prompt if none.
-2. First step, the prompt asks to find something ("recall", "search", "look up",
-   "what do you know/remember about", "remind me"): it calls `archival_memory_search` with the
-   words after the phrase (less a leading "about"/"for") as the query.
-   Of 1 and 2, whichever phrase comes first in the prompt wins. The argument is the tool's
-   `content`/`query` property, or else its first required string property.
+1. First step, the prompt asks to store something: an instruction ("remember", "memorize", "note",
+   "note down", "take note of", "store", "save", "record", "keep in mind") that starts a sentence
+   or follows "please", "also", "and", "then", "now" or a comma ("Read the note" and "the record
+   shows" are not instructions). It calls `archival_memory_insert` with the takeaway: the rest of
+   that sentence, less a leading "that"/"the fact that"/":" and less where to put it ("in archival
+   memory", "to memory", "for later"). When what is left only points at something else ("it",
+   "them", "this", "these", "the results", ...), the takeaway is the prompt without the
+   instruction: "The runbook is in the wiki. Store it in archival memory." stores "The runbook is
+   in the wiki"; "Check the deploy and store the results in memory" stores "Check the deploy".
+2. First step, the prompt asks to find something ("recall", "search", "search for", "look up",
+   "what do you know/remember about", "what did I/we say/store/note about", "remind me of/about"),
+   at the same places: it calls `archival_memory_search` with the rest of that sentence as the
+   query, less a leading "about"/"for"/"of"/"on", less where to look ("archival memory for",
+   "in memory"), and less a closing "?".
+   Of 1 and 2, whichever instruction comes first in the prompt wins; with neither's words left,
+   the whole prompt is the takeaway or query. The argument is the tool's `content`/`query`
+   property, or else its first required string property.
 3. Otherwise, or once the tool has answered, or when the tool it wants is not offered: the final
    answer, in lines:
        [offline/heartbeat] Task: "<the prompt, at most 200 characters>"
@@ -43,14 +52,26 @@ from heartbeat.soul.types import Message, ModelRequest, ModelResponse, ToolCall,
 INSERT_TOOL = "archival_memory_insert"
 SEARCH_TOOL = "archival_memory_search"
 
+# An instruction starts a sentence (or the prompt), or follows a word or mark that chains one.
+_LEAD = r"(?:^|(?<=[.!?;:\n])|(?<=\bplease)|(?<=\balso)|(?<=\band)|(?<=\bthen)|(?<=\bnow)|(?<=,))\s*"
 _STORE = re.compile(
-    r"\b(remember|memori[sz]e|take note of|note down|note|store|save|record|keep in mind)\b", re.I
+    _LEAD + r"\b(remember|memori[sz]e|take note of|note down|note|store|save|record|keep in mind)\b", re.I
 )
 _RECALL = re.compile(
-    r"\b(what do you (?:know|remember) about|what did (?:i|we) (?:say|store|note) about|"
+    _LEAD + r"\b(what do you (?:know|remember) about|what did (?:i|we) (?:say|store|note) about|"
     r"recall|search(?: for)?|look up|lookup|remind me(?: of| about)?)\b",
     re.I,
 )
+_MEMORY = r"(?:your\s+|the\s+|my\s+|our\s+)?(?:archival\s+|long[- ]term\s+)?memory"
+_WHERE_FIRST = re.compile(rf"^(?:(?:in|to|into|through)\s+)?{_MEMORY}\b\s*[:,-]?\s*", re.I)
+_WHERE_LAST = re.compile(rf"\s+(?:(?:in|to|into)\s+{_MEMORY}|for later|for future reference)\s*$", re.I)
+_POINTER = re.compile(
+    r"^(?:it|them|this|that|these|those|all|everything|all of it|all of that|the (?:results?|answers?|"
+    r"findings?|output|summary|outcome)|what you (?:found|learned|learnt))$",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+_CHAIN = re.compile(r"(?:[\s,;]+|\b(?:and|then|now|please|also)\b)+$", re.I)
 _BLOCK = re.compile(
     r'<memory_block label="(?P<label>[^"]+)" chars="(?P<used>\d+)/(?P<limit>\d+)">'
     r"(?:\n<description>.*?</description>)?\n(?P<value>.*?)\n</memory_block>",
@@ -183,20 +204,32 @@ def _intent(prompt: str) -> tuple[str, str] | None:
     recall = _RECALL.search(prompt)
     if store is None and recall is None:
         return None
-    if recall is not None and (store is None or recall.start() <= store.start()):
-        subject = _subject(prompt[recall.end() :], ("about", "for", "of", "on"))
+    if recall is not None and (store is None or recall.start(1) <= store.start(1)):
+        subject = _subject(_sentence(prompt[recall.end() :]), ("about", "for", "of", "on"))
         return SEARCH_TOOL, subject or prompt.strip()
     assert store is not None
-    subject = _subject(prompt[store.end() :], ("that", "this", "the fact that"))
+    subject = _subject(_sentence(prompt[store.end() :]), ("the fact that", "that"))
+    if not subject or _POINTER.match(subject):
+        before = _CHAIN.sub("", prompt[: store.start(1)]).strip()
+        after = prompt[store.end() :][len(_sentence(prompt[store.end() :])) :].lstrip(" .!?\n")
+        subject = (before or after).rstrip(" ?!.").strip()
     return INSERT_TOOL, subject or prompt.strip()
+
+
+def _sentence(rest: str) -> str:
+    """`rest` up to the end of its sentence."""
+    end = _SENTENCE_END.search(rest)
+    return rest[: end.start()] if end else rest
 
 
 def _subject(rest: str, leading: Sequence[str]) -> str:
     text = rest.strip().lstrip(":,-").strip()
+    text = _WHERE_FIRST.sub("", text, count=1).strip()
     for word in sorted(leading, key=len, reverse=True):
         if text.lower().startswith(word + " "):
             text = text[len(word) :].strip()
             break
+    text = _WHERE_LAST.sub("", text).strip()
     return text.rstrip(" ?!.").strip()
 
 
