@@ -22,8 +22,9 @@ ALLOWED: dict[str, set[str]] = {
     "soul": set(),
     "tools": {"memory", "soul.types"},
     "runs": {"models", "dal"},
+    "conversations": {"models", "dal"},
     "executor": {"models", "dal", "schedule", "soul", "memory", "tools"},
-    "api": {"models", "tasks", "runs", "memory", "soul", "dal"},
+    "api": {"models", "tasks", "runs", "memory", "soul", "dal", "conversations"},
 }
 
 
