@@ -62,6 +62,12 @@ class StackNames:
     def dlq(self) -> str:
         return f"{self.prefix}-schedule-dlq"
 
+    def queue(self, logical_id: str) -> str:
+        return self.dlq if logical_id == "ScheduleDeadLetterQueue" else f"{self.prefix}-{logical_id}"
+
+    def queue_arn(self, logical_id: str) -> str:
+        return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.queue(logical_id)}"
+
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.prefix}-{name}"
 
@@ -79,7 +85,9 @@ class StackNames:
             "SCHEDULE_GROUP": self.schedule_group,
             "EXECUTOR_ARN": self.function_arn("executor"),
             "SCHEDULER_ROLE_ARN": self.scheduler_role_arn,
-            "SCHEDULE_DLQ_ARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.dlq}",
+            "SCHEDULE_DLQ_ARN": self.queue_arn("ScheduleDeadLetterQueue"),
+            "WEBHOOKS_TABLE": self.table("WebhooksTable"),
+            "WEBHOOK_SECRET_PREFIX": f"heartbeat-webhooks/{self.prefix}",
             "DEFAULT_MODEL": "offline/heartbeat",
             "TASK_QUOTA": "100",
             "MAX_CONSECUTIVE_ERRORS": "10",
@@ -138,4 +146,5 @@ def provision(
             if names.bucket not in buckets:
                 s3.create_bucket(Bucket=names.bucket)
         elif kind == "AWS::SQS::Queue":
-            sqs.create_queue(QueueName=names.dlq)
+            attributes = {key: str(properties[key]) for key in ("VisibilityTimeout",) if key in properties}
+            sqs.create_queue(QueueName=names.queue(logical_id), Attributes=attributes)

@@ -14,6 +14,7 @@ from heartbeat.api.config import ApiConfig
 if TYPE_CHECKING:
     from heartbeat.executor.invoker import RunInvoker
     from heartbeat.executor.runs import RunsService
+    from heartbeat.notify.service import WebhookService
     from heartbeat.tasks.service import TaskService
 
 
@@ -23,6 +24,8 @@ class AwsClients:
     scheduler: Any
     s3: Any = None
     lambda_: Any = None
+    sqs: Any = None
+    secretsmanager: Any = None
 
     @classmethod
     def default(cls) -> AwsClients:
@@ -33,6 +36,8 @@ class AwsClients:
             scheduler=boto3.client("scheduler"),
             s3=boto3.client("s3"),
             lambda_=boto3.client("lambda"),
+            sqs=boto3.client("sqs"),
+            secretsmanager=boto3.client("secretsmanager"),
         )
 
 
@@ -107,4 +112,19 @@ class Services:
             TaskStateTable(self.clients.dynamodb, self.config.tasks_table),
             invoker,
             retention=timedelta(days=self.config.run_retention_days),
+        )
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        from heartbeat.dal.event_queue import EventQueue
+        from heartbeat.dal.webhook_secrets import WebhookSecrets
+        from heartbeat.dal.webhooks import WebhooksTable
+        from heartbeat.notify.service import WebhookPolicy, WebhookService
+
+        config = self.config
+        return WebhookService(
+            WebhooksTable(self.clients.dynamodb, config.webhooks_table, config.tasks_table),
+            WebhookSecrets(self.clients.secretsmanager, config.webhook_secret_prefix),
+            EventQueue(self.clients.sqs, config.notifications_queue_url),
+            WebhookPolicy(allow_private=config.allow_private_targets),
         )
