@@ -1,7 +1,12 @@
 """The local stack's notifier: the same notifier function the deployed stack runs, fed from the
 same (moto) notifications queue, as Lambda's SQS event source would feed it: batches of up to
 five records, long polling, and the records the handler reports as failed left on the queue for
-a later receive (after the queue's visibility timeout), the rest deleted."""
+a later receive (after the queue's visibility timeout), the rest deleted.
+
+The local endpoint answers one request at a time, so a long poll would hold every other AWS call
+of the stack: the poller asks without waiting, and when the queue is empty waits until a write
+reaches the endpoint's SQS (`notify`, from the endpoint's write watcher) or a quarter of a second
+passes (delayed retries come due without a write). `make bench` measures the latency."""
 
 from __future__ import annotations
 
@@ -25,23 +30,30 @@ class NotificationPoller:
         handler: Callable[[dict[str, Any], Any], dict[str, Any]],
         *,
         context: Callable[[], Any],
-        wait_seconds: int = 1,
+        idle_seconds: float = 0.25,
     ) -> None:
         self._sqs = sqs
         self._url = queue_url
         self._arn = queue_arn
         self._handler = handler
         self._context = context
-        self._wait = wait_seconds
+        self._idle = idle_seconds
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="local-notifier", daemon=True)
         self._thread.start()
 
+    def notify(self, service: str) -> None:
+        """A write reached the endpoint: look at the queue now if it was an SQS write."""
+        if service == "sqs":
+            self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
 
@@ -50,7 +62,9 @@ class NotificationPoller:
 
         while not self._stop.is_set():
             try:
-                self.poll_once()
+                self._wake.clear()
+                if not self.poll_once():
+                    self._wake.wait(self._idle)
             except (BotoCoreError, ClientError) as exc:
                 if self._stop.is_set():
                     return
@@ -62,7 +76,7 @@ class NotificationPoller:
         response = self._sqs.receive_message(
             QueueUrl=self._url,
             MaxNumberOfMessages=BATCH_SIZE,
-            WaitTimeSeconds=self._wait,
+            WaitTimeSeconds=0,
             AttributeNames=["All"],
         )
         messages = response.get("Messages", [])

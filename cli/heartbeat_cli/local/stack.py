@@ -207,6 +207,7 @@ class LocalStack:
         assert endpoint.watcher is not None
         endpoint.watcher.subscribe(saver.mark)
         endpoint.watcher.subscribe(scheduler.notify)
+        endpoint.watcher.subscribe(notifier.notify)
         saver.start()
         self._exit.callback(saver.stop)  # runs after the scheduler and the server have stopped
         notifier.start()

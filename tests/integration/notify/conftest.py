@@ -51,14 +51,20 @@ class World:
     def queue_url(self) -> str:
         return self.env["NOTIFICATIONS_QUEUE_URL"]
 
-    def notifier(self, policy: NotifierPolicy | None = None, **kwargs: Any) -> Notifier:
+    def notifier(
+        self, policy: NotifierPolicy | None = None, *, clients: dict[str, Any] | None = None, **kwargs: Any
+    ) -> Notifier:
         from heartbeat.notify.config import NotifierConfig
 
+        own = {
+            "dynamodb": self.dynamodb,
+            "sqs": self.sqs,
+            "secretsmanager": self.secretsmanager,
+            **(clients or {}),
+        }
         notifier = build_notifier(
             NotifierConfig.from_env({**self.env, "ALLOW_PRIVATE_NETWORK_TARGETS": "true"}),
-            dynamodb=self.dynamodb,
-            sqs=self.sqs,
-            secretsmanager=self.secretsmanager,
+            **own,
             clock=self.clock,
             **kwargs,
         )
@@ -153,7 +159,9 @@ def world() -> Iterator[World]:
         provision(**clients, names=names)
         sqs = clients["sqs"]
         env = names.environment(
-            NOTIFICATIONS_QUEUE_URL=sqs.get_queue_url(QueueName=names.queue("NotificationsQueue"))["QueueUrl"],
+            NOTIFICATIONS_QUEUE_URL=sqs.get_queue_url(QueueName=names.queue("NotificationsQueue"))[
+                "QueueUrl"
+            ],
             NOTIFICATIONS_DLQ_URL=sqs.get_queue_url(QueueName=names.queue("NotificationsDeadLetterQueue"))[
                 "QueueUrl"
             ],

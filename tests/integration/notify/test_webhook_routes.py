@@ -103,7 +103,9 @@ def test_a_lost_answer_to_the_create_keeps_the_webhook_and_its_secret(world):
         if kwargs.get("model").name == "TransactWriteItems":
             raise ReadTimeoutError(endpoint_url="dynamodb")
 
-    world.dynamodb.meta.events.register("after-call.dynamodb.TransactWriteItems", lambda **kw: lose_answer(**kw))
+    world.dynamodb.meta.events.register(
+        "after-call.dynamodb.TransactWriteItems", lambda **kw: lose_answer(**kw)
+    )
     status, answer = world.api.call("POST", "/v1/webhooks", body={"url": "https://hooks.example.com/x"})
     world.dynamodb.meta.events.unregister("after-call.dynamodb.TransactWriteItems")
     assert status == 201, answer

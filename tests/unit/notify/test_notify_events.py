@@ -11,7 +11,9 @@ from heartbeat.notify.signing import new_secret, signed_headers
 from heartbeat.notify.slack import slack_text
 
 
-def facts(status: str, before: int, after: int, *, alert: int = 3, disabled: bool = False, **kw: object) -> RunFacts:
+def facts(
+    status: str, before: int, after: int, *, alert: int = 3, disabled: bool = False, **kw: object
+) -> RunFacts:
     return RunFacts(
         tenant_id="acme",
         task_id="cron_1",
@@ -46,16 +48,27 @@ def test_an_error_retrying_cannot_fix_alerts_at_once_and_says_the_task_was_disab
 
 def test_agent_notifications_come_first_with_their_title_message_and_severity():
     events = run_events(
-        facts("ok", 0, 0, notifications=({"title": "Deploy lag", "message": "3 pods pending", "severity": "warning"},))
+        facts(
+            "ok",
+            0,
+            0,
+            notifications=({"title": "Deploy lag", "message": "3 pods pending", "severity": "warning"},),
+        )
     )
     assert [e.type for e in events] == ["agent.notification", "run.succeeded"]
-    assert events[0].data["notification"] == {"title": "Deploy lag", "message": "3 pods pending", "severity": "warning"}
+    assert events[0].data["notification"] == {
+        "title": "Deploy lag",
+        "message": "3 pods pending",
+        "severity": "warning",
+    }
 
 
 def test_event_ids_are_the_same_for_the_same_run_and_type_and_differ_otherwise():
     first, again = run_events(facts("ok", 0, 0)), run_events(facts("ok", 0, 0))
     assert [e.id for e in first] == [e.id for e in again]
-    assert event_id("acme", "cron_1", "run_1", "run.succeeded") != event_id("acme", "cron_1", "run_1", "run.failed")
+    assert event_id("acme", "cron_1", "run_1", "run.succeeded") != event_id(
+        "acme", "cron_1", "run_1", "run.failed"
+    )
     assert all(e.id.startswith("evt_") and len(e.id) == 30 for e in first)
 
 
@@ -65,10 +78,16 @@ def test_a_missed_slot_is_its_own_event():
 
 def test_the_signature_verifies_with_the_standard_webhooks_library_and_fails_when_the_body_changes():
     secret = new_secret()
-    event = Event("evt_x", "run.succeeded", "2026-12-01T10:00:00.000Z", "acme", "cron_1", {"run": {"id": "r"}})
+    event = Event(
+        "evt_x", "run.succeeded", "2026-12-01T10:00:00.000Z", "acme", "cron_1", {"run": {"id": "r"}}
+    )
     body = event.body()
     headers = signed_headers(secret, event.id, body, datetime.now(UTC))
-    assert Webhook(secret).verify(body, headers) == {"type": "run.succeeded", "timestamp": event.timestamp, "data": {"run": {"id": "r"}}}
+    assert Webhook(secret).verify(body, headers) == {
+        "type": "run.succeeded",
+        "timestamp": event.timestamp,
+        "data": {"run": {"id": "r"}},
+    }
     try:
         Webhook(secret).verify(body.replace('"r"', '"s"'), headers)
     except Exception as exc:  # noqa: BLE001

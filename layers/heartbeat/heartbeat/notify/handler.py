@@ -84,7 +84,8 @@ class NotifierHandler:
         response: dict[str, Any] = process_partial_response(  # type: ignore[assignment]
             event=dict(event),
             record_handler=record_handler,
-            processor=BatchProcessor(event_type=EventType.SQS),
+            # A batch that failed whole is reported record by record, like any partial failure.
+            processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
             context=context,
         )
         return response

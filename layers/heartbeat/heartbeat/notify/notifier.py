@@ -130,7 +130,7 @@ class Notifier:
         if stored.status != "pending" or stored.attempts != attempt - 1:
             logger.info("event %s at %s: attempt %s already made", event.id, endpoint.id, attempt)
             return
-        ok, code, error = self._post(endpoint, event, now)
+        ok, code, error = self._post(endpoint, event)
         done = self._clock()
         if ok:
             self._webhooks.save_delivery(
@@ -171,13 +171,14 @@ class Notifier:
         if latest is not None:
             self._maybe_disable(latest, done, error)
 
-    def _post(self, endpoint: Webhook, event: Event, now: datetime) -> tuple[bool, int | None, str | None]:
+    def _post(self, endpoint: Webhook, event: Event) -> tuple[bool, int | None, str | None]:
         from heartbeat.notify.signing import signed_headers
         from heartbeat.notify.slack import slack_body
 
         body = slack_body(event.type, event.data) if endpoint.format == "slack" else event.body()
         headers = {"content-type": "application/json"}
-        headers.update(signed_headers(self._secret(endpoint), event.id, body, now))
+        # Signed with the wall clock's time of this attempt: receivers check it against theirs.
+        headers.update(signed_headers(self._secret(endpoint), event.id, body, utcnow()))
         try:
             response = self._send(
                 "POST",
