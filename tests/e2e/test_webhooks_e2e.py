@@ -61,3 +61,25 @@ def test_the_test_route_sends_a_webhook_test_event(start_stack, data_dir):
         assert status == 202, answer
         (got,) = receiver.wait_for(1, timeout=20)
         assert "text" in got.json
+
+
+def test_the_cli_creates_tests_and_lists_deliveries(start_stack, data_dir):
+    from .conftest import cli
+
+    stack = start_stack(data_dir)
+    key = create_key(data_dir)
+    base = ("webhooks", "--url", stack.api_url, "--key", key)
+    with webhook_receiver() as receiver:
+        code, out = cli(*base, "create", receiver.url, "--events", "run.failed,task.failing")
+        assert code == 0, out
+        secret = out.strip().splitlines()[-1]
+        assert secret.startswith("whsec_")
+        receiver.secret = secret
+        code, out = cli(*base, "list")
+        assert code == 0 and "run.failed,task.failing" in out and secret not in out
+        webhook_id = out.splitlines()[1].split()[0]
+        assert cli(*base, "test", webhook_id)[0] == 0
+        (got,) = receiver.wait_for(1, timeout=20)
+        assert got.verified, got.error
+        code, out = wait_for(lambda: (r := cli(*base, "deliveries", webhook_id))[1].count("delivered") and r, 10)
+        assert "webhook.test" in out

@@ -65,6 +65,9 @@ class StackNames:
     def queue(self, logical_id: str) -> str:
         return self.dlq if logical_id == "ScheduleDeadLetterQueue" else f"{self.prefix}-{logical_id}"
 
+    def queue_url(self, logical_id: str) -> str:
+        return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.queue(logical_id)}"
+
     def queue_arn(self, logical_id: str) -> str:
         return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.queue(logical_id)}"
 
@@ -87,6 +90,9 @@ class StackNames:
             "SCHEDULER_ROLE_ARN": self.scheduler_role_arn,
             "SCHEDULE_DLQ_ARN": self.queue_arn("ScheduleDeadLetterQueue"),
             "WEBHOOKS_TABLE": self.table("WebhooksTable"),
+            # SQS finds a queue by the name in its URL, whatever endpoint the client talks to.
+            "NOTIFICATIONS_QUEUE_URL": self.queue_url("NotificationsQueue"),
+            "NOTIFICATIONS_DLQ_URL": self.queue_url("NotificationsDeadLetterQueue"),
             "WEBHOOK_SECRET_PREFIX": f"heartbeat-webhooks/{self.prefix}",
             "DEFAULT_MODEL": "offline/heartbeat",
             "TASK_QUOTA": "100",

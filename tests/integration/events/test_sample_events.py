@@ -31,6 +31,8 @@ EXPECTED = {
     "api-memory-get-core.json": (200, {"block"}),
     "api-memory-insert-passage.json": (201, {"passage"}),
     "api-memory-search.json": (200, {"passages"}),
+    "api-create-webhook.json": (201, {"webhook"}),
+    "api-list-webhooks.json": (200, {"webhooks"}),
 }
 
 
@@ -106,3 +108,10 @@ def test_memory_delete_event_deletes_the_passage_it_names(seeded):
     assert response["statusCode"] == 200 and json.loads(response["body"]) == {"ok": True, "id": passage_id}
     search = json.loads((EVENTS / "api-memory-search.json").read_text())
     assert json.loads(module.handler(search, LambdaContext())["body"])["passages"] == []
+
+
+def test_notifier_sample_event(seeded):
+    """The sample's tenant has no endpoint, so its event is handled with nothing to deliver."""
+    module = load_function("notifier")
+    answer = module.handler(json.loads((EVENTS / "notifier-sqs.json").read_text()), LambdaContext())
+    assert answer == {"batchItemFailures": []}
