@@ -81,5 +81,7 @@ def test_the_cli_creates_tests_and_lists_deliveries(start_stack, data_dir):
         assert cli(*base, "test", webhook_id)[0] == 0
         (got,) = receiver.wait_for(1, timeout=20)
         assert got.verified, got.error
-        code, out = wait_for(lambda: (r := cli(*base, "deliveries", webhook_id))[1].count("delivered") and r, 10)
+        code, out = wait_for(
+            lambda: (r := cli(*base, "deliveries", webhook_id))[1].count("delivered") and r, 10
+        )
         assert "webhook.test" in out

@@ -93,7 +93,6 @@ class ApiClient:
         clients = AwsClients(
             dynamodb=aws.dynamodb,
             scheduler=aws.scheduler,
-            s3=aws.s3,
             lambda_=aws.lambda_,
             sqs=getattr(aws, "sqs", None),
             secretsmanager=getattr(aws, "secretsmanager", None),

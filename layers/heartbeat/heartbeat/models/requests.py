@@ -64,6 +64,3 @@ class TaskPatch(_Strict):
     description: str | None = None
     enabled: bool | None = None
     alert_after_errors: AlertAfterErrors | None = None
-
-
-PageLimit = Annotated[int, Field(ge=1, le=100)]
