@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 # Command modules, each keeping its heavy imports inside `func`. Imported by name: one that fails
 # to import is an error at start, not a command that silently vanishes.
-from heartbeat_cli import cron, invoke, keys, local, tasks
+from heartbeat_cli import cron, invoke, keys, local, tasks, webhooks
 
-COMMAND_MODULES = (cron, keys, local, invoke, tasks)
+COMMAND_MODULES = (cron, keys, local, invoke, tasks, webhooks)
 
 
 def build_parser() -> argparse.ArgumentParser:

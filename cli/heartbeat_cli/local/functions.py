@@ -16,7 +16,12 @@ from typing import Any
 
 from heartbeat_cli.local.resources import project_root
 
-FUNCTIONS = {"api": "ApiFunction", "authorizer": "AuthorizerFunction", "executor": "ExecutorFunction"}
+FUNCTIONS = {
+    "api": "ApiFunction",
+    "authorizer": "AuthorizerFunction",
+    "executor": "ExecutorFunction",
+    "notifier": "NotifierFunction",
+}
 Handler = Callable[[Any, Any], Any]
 
 

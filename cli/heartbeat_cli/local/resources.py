@@ -73,6 +73,15 @@ class StackNames:
     def dlq(self) -> str:
         return f"{self.prefix}-schedule-dlq"
 
+    def queue(self, logical_id: str) -> str:
+        return self.dlq if logical_id == "ScheduleDeadLetterQueue" else f"{self.prefix}-{logical_id}"
+
+    def queue_url(self, logical_id: str) -> str:
+        return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.queue(logical_id)}"
+
+    def queue_arn(self, logical_id: str) -> str:
+        return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.queue(logical_id)}"
+
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.prefix}-{name}"
 
@@ -92,7 +101,12 @@ class StackNames:
             "SCHEDULE_GROUP": self.schedule_group,
             "EXECUTOR_ARN": self.function_arn("executor"),
             "SCHEDULER_ROLE_ARN": self.scheduler_role_arn,
-            "SCHEDULE_DLQ_ARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.dlq}",
+            "SCHEDULE_DLQ_ARN": self.queue_arn("ScheduleDeadLetterQueue"),
+            "WEBHOOKS_TABLE": self.table("WebhooksTable"),
+            # SQS finds a queue by the name in its URL, whatever endpoint the client talks to.
+            "NOTIFICATIONS_QUEUE_URL": self.queue_url("NotificationsQueue"),
+            "NOTIFICATIONS_DLQ_URL": self.queue_url("NotificationsDeadLetterQueue"),
+            "WEBHOOK_SECRET_PREFIX": f"heartbeat-webhooks/{self.prefix}",
             **parameter_defaults(template or load_template()),
             # Local: the offline model and no deployed provider secrets, unless overridden.
             "DEFAULT_MODEL": "offline/heartbeat",
@@ -174,4 +188,5 @@ def provision(
             if names.bucket not in buckets:
                 s3.create_bucket(Bucket=names.bucket)
         elif kind == "AWS::SQS::Queue":
-            sqs.create_queue(QueueName=names.dlq)
+            attributes = {key: str(properties[key]) for key in ("VisibilityTimeout",) if key in properties}
+            sqs.create_queue(QueueName=names.queue(logical_id), Attributes=attributes)

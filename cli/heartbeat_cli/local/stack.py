@@ -39,6 +39,9 @@ class StackOptions:
     save_delay: float = 1.0
     root: Path = field(default_factory=lambda: project_root())
     """The project: its template.yaml and functions/*/app.py are what the stack runs."""
+    # The local stack lets web_fetch, MCP servers and webhooks reach loopback and private
+    # addresses (so tests and demos can use local servers); False keeps the deployed rule.
+    allow_private_targets: bool = True
 
 
 def default_model(environ: dict[str, str] | None = None) -> str:
@@ -84,6 +87,7 @@ class LocalStack:
         self.scheduler: Any = None
         self.clients: dict[str, Any] = {}
         self.environment: dict[str, str] = {}
+        self.notifier: Any = None
 
     def __enter__(self) -> LocalStack:
         self.start()
@@ -152,11 +156,19 @@ class LocalStack:
         refresh_next_runs(clients["dynamodb"], names.table("TasksTable"), self.clock.now())
 
         # The functions read their settings, and build their AWS clients, from the environment.
+        sqs = clients["sqs"]
+        notifications_url = sqs.get_queue_url(QueueName=names.queue("NotificationsQueue"))["QueueUrl"]
+        notifications_dlq = sqs.get_queue_url(QueueName=names.queue("NotificationsDeadLetterQueue"))[
+            "QueueUrl"
+        ]
         self.environment = env = {
             **names.environment(
                 template,
                 DEFAULT_MODEL=default_model(),
                 HEARTBEAT_PROVIDERS=local_providers(os.environ.get("HEARTBEAT_PROVIDERS", "")),
+                NOTIFICATIONS_QUEUE_URL=notifications_url,
+                NOTIFICATIONS_DLQ_URL=notifications_dlq,
+                ALLOW_PRIVATE_NETWORK_TARGETS="true" if self.options.allow_private_targets else "false",
             ),
             **function_environment(endpoint.url),
         }
@@ -193,11 +205,25 @@ class LocalStack:
             gateway, LocalPages(lambda: openapi_document(docs_resolver)), self.options.port, self.options.host
         )
 
+        from heartbeat_cli.local.notifications import NotificationPoller
+
+        notifier = NotificationPoller(
+            sqs,
+            notifications_url,
+            names.queue_arn("NotificationsQueue"),
+            load_handler("notifier"),
+            context=lambda: _context("notifier", names, template),
+        )
+        self.notifier = notifier
+
         assert endpoint.watcher is not None
         endpoint.watcher.subscribe(saver.mark)
         endpoint.watcher.subscribe(scheduler.notify)
+        endpoint.watcher.subscribe(notifier.notify)
         saver.start()
         self._exit.callback(saver.stop)  # runs after the scheduler and the server have stopped
+        notifier.start()
+        self._exit.callback(notifier.stop)  # after the server and the scheduler: their events go out
         scheduler.start()
         self._exit.callback(scheduler.stop)
         server.start()
@@ -225,7 +251,13 @@ def _api_handler(env: dict[str, str], clients: dict[str, Any], scheduler: Any) -
     invoker = LocalRunInvoker(scheduler, config.executor_arn)
 
     def services() -> Services:
-        aws = AwsClients(dynamodb=clients["dynamodb"], scheduler=clients["scheduler"], s3=clients["s3"])
+        aws = AwsClients(
+            dynamodb=clients["dynamodb"],
+            scheduler=clients["scheduler"],
+            s3=clients["s3"],
+            sqs=clients["sqs"],
+            secretsmanager=clients["secretsmanager"],
+        )
         return Services(config, aws, invoker, env={**os.environ, **env})  # provider keys: the shell
 
     return ApiHandler(services)

@@ -35,6 +35,8 @@ EXPECTED = {
     "api-get-run.json": (200, {"run"}),
     "api-get-conversation.json": (200, {"conversation_id", "messages", "next_cursor"}),
     "api-delete-conversation.json": (200, {"ok", "id"}),
+    "api-create-webhook.json": (201, {"webhook"}),
+    "api-list-webhooks.json": (200, {"webhooks"}),
 }
 SAMPLE_RUN = "run_01jdqm6a0n8g2x3k4y5z6a7b8c"
 SAMPLE_CONVERSATION = "daily-standup"
@@ -136,3 +138,10 @@ def test_memory_delete_event_deletes_the_passage_it_names(seeded):
     assert response["statusCode"] == 200 and json.loads(response["body"]) == {"ok": True, "id": passage_id}
     search = json.loads((EVENTS / "api-memory-search.json").read_text())
     assert json.loads(module.handler(search, LambdaContext())["body"])["passages"] == []
+
+
+def test_notifier_sample_event(seeded):
+    """The sample's tenant has no endpoint, so its event is handled with nothing to deliver."""
+    module = load_function("notifier")
+    answer = module.handler(json.loads((EVENTS / "notifier-sqs.json").read_text()), LambdaContext())
+    assert answer == {"batchItemFailures": []}

@@ -127,7 +127,7 @@ def make_harness(aws: Any, clock: Clock | None = None, **env: str) -> Harness:
     )
     executor = build_executor(
         ExecutorConfig.from_env(environment),
-        ExecutorClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, s3=aws.s3),
+        ExecutorClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, s3=aws.s3, sqs=aws.sqs),
         soul=soul,
         clock=clock,
     )
@@ -140,6 +140,7 @@ class ServedAws:
     scheduler: Any
     s3: Any
     sqs: Any
+    secretsmanager: Any
     lambda_: Any
     names: Any
     env: dict[str, str]
@@ -191,7 +192,14 @@ def aws(moto_endpoint: str) -> Iterator[ServedAws]:
     names = StackNames()
     clients = {name: client(name) for name in ("dynamodb", "scheduler", "s3", "sqs")}
     provision(**clients, names=names)
-    yield ServedAws(**clients, lambda_=client("lambda"), names=names, env=names.environment())
+    queue = clients["sqs"].get_queue_url(QueueName=names.queue("NotificationsQueue"))["QueueUrl"]
+    yield ServedAws(
+        **clients,
+        secretsmanager=client("secretsmanager"),
+        lambda_=client("lambda"),
+        names=names,
+        env=names.environment(NOTIFICATIONS_QUEUE_URL=queue, ALLOW_PRIVATE_NETWORK_TARGETS="true"),
+    )
 
 
 @pytest.fixture

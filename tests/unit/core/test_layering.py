@@ -20,11 +20,13 @@ ALLOWED: dict[str, set[str]] = {
     "memory": {"dal"},
     "tasks": {"models", "dal", "schedule"},
     "soul": set(),
+    "outbound": set(),
+    "notify": {"models", "dal", "outbound"},
     "tools": {"memory", "soul.types"},
     "runs": {"models", "dal"},
     "conversations": {"models", "dal"},
-    "executor": {"models", "dal", "schedule", "soul", "memory", "tools"},
-    "api": {"models", "tasks", "runs", "memory", "soul", "dal", "conversations"},
+    "executor": {"models", "dal", "schedule", "soul", "memory", "tools", "notify"},
+    "api": {"models", "tasks", "runs", "memory", "soul", "dal", "conversations", "notify"},
 }
 
 

@@ -17,10 +17,10 @@ from aws_lambda_powertools.event_handler.depends import DependencyResolutionErro
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from heartbeat.api import responses
-from heartbeat.api.routes import conversations, memory, runs, tasks
+from heartbeat.api.routes import conversations, memory, runs, tasks, webhooks
 from heartbeat.errors import HeartbeatError
 
-ROUTE_MODULES = (tasks, runs, memory, conversations)
+ROUTE_MODULES = (tasks, runs, memory, conversations, webhooks)
 
 
 class ApiResolver(APIGatewayHttpResolver):

@@ -19,3 +19,8 @@ class ApiConfig(FunctionConfig):
     default_model: str = Field(alias="DEFAULT_MODEL")
     task_quota: int = Field(default=100, alias="TASK_QUOTA", ge=1)
     run_retention_days: int = Field(default=30, alias="RUN_RETENTION_DAYS", ge=1)
+    # Webhooks (DESIGN.md section 9).
+    webhooks_table: str = Field(default="", alias="WEBHOOKS_TABLE")
+    notifications_queue_url: str = Field(default="", alias="NOTIFICATIONS_QUEUE_URL")
+    webhook_secret_prefix: str = Field(default="heartbeat-webhooks/local", alias="WEBHOOK_SECRET_PREFIX")
+    allow_private_targets: bool = Field(default=False, alias="ALLOW_PRIVATE_NETWORK_TARGETS")

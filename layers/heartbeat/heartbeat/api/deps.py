@@ -17,6 +17,7 @@ from heartbeat.api.config import ApiConfig
 if TYPE_CHECKING:
     from heartbeat.conversations.service import ConversationService
     from heartbeat.memory.store import MemoryStore
+    from heartbeat.notify.service import WebhookService
     from heartbeat.runs.invoker import RunInvoker
     from heartbeat.runs.service import RunsService
     from heartbeat.tasks.service import TaskService
@@ -28,6 +29,8 @@ class AwsClients:
     scheduler: Any
     s3: Any = None  # run outputs kept in S3, conversation transcripts
     lambda_: Any = None
+    sqs: Any = None
+    secretsmanager: Any = None
 
     @classmethod
     def default(cls) -> AwsClients:
@@ -38,6 +41,8 @@ class AwsClients:
             scheduler=boto3.client("scheduler"),
             s3=boto3.client("s3"),
             lambda_=boto3.client("lambda"),
+            sqs=boto3.client("sqs"),
+            secretsmanager=boto3.client("secretsmanager"),
         )
 
 
@@ -134,6 +139,21 @@ class Services:
         from heartbeat.dal.artifacts import TranscriptStore
 
         return ConversationService(TranscriptStore(self.clients.s3, self.config.artifacts_bucket))
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        from heartbeat.dal.event_queue import EventQueue
+        from heartbeat.dal.webhook_secrets import WebhookSecrets
+        from heartbeat.dal.webhooks import WebhooksTable
+        from heartbeat.notify.service import WebhookPolicy, WebhookService
+
+        config = self.config
+        return WebhookService(
+            WebhooksTable(self.clients.dynamodb, config.webhooks_table, config.tasks_table),
+            WebhookSecrets(self.clients.secretsmanager, config.webhook_secret_prefix),
+            EventQueue(self.clients.sqs, config.notifications_queue_url),
+            WebhookPolicy(allow_private=config.allow_private_targets),
+        )
 
 
 def services(request: Request) -> Services:

@@ -41,6 +41,7 @@ class TaskSnapshot:
     lease_until_ms: int | None = None
     lease_run_id: str | None = None
     backoff_until: str | None = None
+    subscriptions: tuple[dict[str, Any], ...] = ()  # what the tenant's enabled webhooks want
 
     def lease_held(self, now_ms: int) -> bool:
         return self.lease_until_ms is not None and self.lease_until_ms >= now_ms
@@ -122,24 +123,39 @@ class TaskStateTable:
         return {"pk": {"S": tenant_id}, "sk": {"S": task_id}}
 
     def load(self, tenant_id: str, task_id: str) -> TaskSnapshot | None:
-        """The task with its lease and backoff (consistent read), or None when it does not exist."""
+        """The task with its lease and backoff (consistent read), or None when it does not exist.
+        The tenant's `#meta` item comes in the same request (BatchGetItem): it says which events
+        the tenant's enabled webhooks want, so a run knows whether to publish any."""
         if not task_id.startswith(TASK_PREFIX):
             return None
+        from heartbeat.dal.webhooks import META_SK, subscriptions_from_meta
+
+        task_key = self._key(tenant_id, task_id)
+        keys = [task_key, {"pk": {"S": tenant_id}, "sk": {"S": META_SK}}]
+        items: list[dict[str, Any]] = []
         try:
-            response = self._client.get_item(
-                TableName=self._table, Key=self._key(tenant_id, task_id), ConsistentRead=True
-            )
+            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            for _ in range(5):
+                response = self._client.batch_get_item(RequestItems=request)
+                items.extend(response.get("Responses", {}).get(self._table, []))
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise DependencyError("reading the task failed (its keys stayed unprocessed)")
         except AWS_ERRORS as exc:
             raise DependencyError(f"reading the task failed ({error_code(exc)})") from exc
-        if "Item" not in response:
+        found = {item["sk"]["S"]: deserialize(item) for item in items}
+        item = found.get(task_id)
+        if item is None:
             return None
-        item = deserialize(response["Item"])
         lease_until = item.get("lease_until")
         return TaskSnapshot(
             task=task_from_item(item),
             lease_until_ms=int(lease_until) if lease_until is not None else None,
             lease_run_id=item.get("lease_run_id"),
             backoff_until=item.get("backoff_until"),
+            subscriptions=tuple(subscriptions_from_meta(found.get(META_SK, {}))),
         )
 
     def start(

@@ -27,3 +27,5 @@ class ExecutorConfig(FunctionConfig):
     max_queue_seconds: int = Field(default=3600, ge=60, alias="MAX_QUEUE_SECONDS")
     # Lease length when the Lambda's remaining time is unknown (tests, local invokes).
     default_lease_seconds: int = Field(default=900, ge=30, alias="DEFAULT_LEASE_SECONDS")
+    # The notifications queue a run's webhook events go to (empty: no webhooks in this deployment).
+    notifications_queue_url: str = Field(default="", alias="NOTIFICATIONS_QUEUE_URL")

@@ -48,6 +48,7 @@ from heartbeat.timeutil import iso, parse_iso, utcnow
 
 if TYPE_CHECKING:
     from heartbeat.dal.artifacts import OutputStore, TranscriptStore
+    from heartbeat.dal.event_queue import EventQueue
     from heartbeat.dal.retry_schedules import OrphanJanitor, RetrySchedules
     from heartbeat.dal.runs import RunsTable
     from heartbeat.dal.schedules import SchedulesGateway
@@ -93,6 +94,7 @@ class ExecutorDeps:
     outputs: OutputStore
     transcripts: TranscriptStore
     soul: SoulRunner
+    events: EventQueue | None = None  # where a run's webhook events go (None: nobody listens)
 
 
 def schedule_next_run(task: Task, now: datetime) -> str | None:
@@ -383,12 +385,14 @@ class Executor:
             state,
             expected_version=task.version,
             runs=self._d.runs,
-            record=stuck.evolve(
-                status="error",
-                reason=LEASE_EXPIRED_REASON,
-                finished_at=iso(ended),
-                error=error,
-                expires_at=self._expires(ended),
+            record=(
+                dead := stuck.evolve(
+                    status="error",
+                    reason=LEASE_EXPIRED_REASON,
+                    finished_at=iso(ended),
+                    error=error,
+                    expires_at=self._expires(ended),
+                )
             ),
             slot=None,  # the dead run's tenant slot frees itself when it expires
         )
@@ -396,6 +400,8 @@ class Executor:
             logger.warning("run %s crashed or timed out; its lease was released", stuck.id)
             if disable and written.unchanged:
                 self._disable_schedules(task)
+        if written.record:
+            self._publish(snapshot, dead, state if written.state else None, disable and written.state)
         return self._d.state.load(task.tenant_id, task.id)
 
     # -- running -----------------------------------------------------------------------------
@@ -515,9 +521,65 @@ class Executor:
             )
         elif disable and written.unchanged:
             self._disable_schedules(task)
+        if written.record:
+            self._publish(snapshot, record, state if written.state else None, disable and written.state)
         if error is not None:
             logger.warning("run failed: %s", error)
         return Outcome(status, record, error)
+
+    def _publish(self, snapshot: TaskSnapshot, record: Run, state: RunState | None, disabled: bool) -> None:
+        """Send the run's events to the notifications queue, if an enabled webhook of the tenant
+        wants any of them (known from the snapshot: no extra read). Never fails the run."""
+        if self._d.events is None or not snapshot.subscriptions:
+            return
+        from dataclasses import replace
+
+        from heartbeat.models.run import run_to_api
+        from heartbeat.models.task import task_to_api
+        from heartbeat.notify.events import RunFacts, run_events, wanted
+
+        task = snapshot.task
+        after = task
+        if state is not None:
+            after = task.evolve(
+                enabled=task.enabled and not disabled,
+                state=replace(
+                    task.state,
+                    last_status=state.last_status,
+                    last_run_at=state.last_run_at,
+                    last_run_id=state.last_run_id,
+                    next_run_at=state.next_run_at,
+                    consecutive_errors=state.consecutive_errors
+                    if state.counts
+                    else task.state.consecutive_errors,
+                    last_error=state.last_error if state.counts else task.state.last_error,
+                    disabled_reason=state.disabled_reason or task.state.disabled_reason,
+                ),
+            )
+        facts = RunFacts(
+            tenant_id=record.tenant_id,
+            task_id=record.task_id,
+            run_id=record.id,
+            status=record.status,
+            finished_at=record.finished_at or iso(self._clock()),
+            errors_before=task.state.consecutive_errors,
+            errors_after=after.state.consecutive_errors,
+            alert_after_errors=task.alert_after_errors,
+            disabled=disabled,
+            task=task_to_api(after),
+            run=run_to_api(record),
+            notifications=tuple(getattr(record, "notifications", None) or ()),
+        )
+        events = wanted(run_events(facts), snapshot.subscriptions)
+        if not events:
+            return
+        try:
+            self._d.events.publish(record.tenant_id, [event.to_message() for event in events])
+        except DependencyError as exc:
+            # Delivery never blocks or fails a run; the run record still says what happened.
+            logger.error(
+                "queueing run %s's %d webhook events failed: %s", record.id, len(events), exc.message
+            )
 
     def _run_state(
         self, task: Task, run: Run, finished: datetime, *, error: str | None, terminal: bool

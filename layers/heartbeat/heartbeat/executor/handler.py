@@ -41,13 +41,17 @@ class ExecutorClients:
     scheduler: Any
     s3: Any
     bedrock_runtime: Any = None
+    sqs: Any = None
 
     @classmethod
     def default(cls) -> ExecutorClients:
         import boto3
 
         return cls(
-            dynamodb=boto3.client("dynamodb"), scheduler=boto3.client("scheduler"), s3=boto3.client("s3")
+            dynamodb=boto3.client("dynamodb"),
+            scheduler=boto3.client("scheduler"),
+            s3=boto3.client("s3"),
+            sqs=boto3.client("sqs"),
         )
 
 
@@ -98,6 +102,7 @@ def build_executor(
             clients.s3, config.artifacts_bucket, max_turns=config.transcript_max_turns
         ),
         soul=soul,
+        events=_event_queue(config, clients),
     )
     policy = ExecutorPolicy(
         max_consecutive_errors=config.max_consecutive_errors,
@@ -107,6 +112,14 @@ def build_executor(
         default_lease=timedelta(seconds=config.default_lease_seconds),
     )
     return Executor(deps, policy, clock=clock, on_run=on_run)
+
+
+def _event_queue(config: ExecutorConfig, clients: ExecutorClients) -> Any:
+    if not config.notifications_queue_url or clients.sqs is None:
+        return None
+    from heartbeat.dal.event_queue import EventQueue
+
+    return EventQueue(clients.sqs, config.notifications_queue_url)
 
 
 class ExecutorHandler:

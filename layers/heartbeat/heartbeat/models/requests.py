@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 MAX_NAME = 200
 MAX_PROMPT_BYTES = 32 * 1024
@@ -15,6 +15,7 @@ MODEL_PATTERN = r"^[a-z0-9][a-z0-9_.-]*/[^\s/][^\s]*$"
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
 Prompt = Annotated[str, StringConstraints(min_length=1)]
 ModelName = Annotated[str, StringConstraints(pattern=MODEL_PATTERN, max_length=200)]
+AlertAfterErrors = Annotated[int, Field(ge=1, le=100)]
 ConversationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 
 
@@ -47,6 +48,7 @@ class TaskCreate(_Strict):
     conversation_id: ConversationId | None = None
     description: str | None = None
     enabled: bool = True
+    alert_after_errors: AlertAfterErrors = 3
 
 
 class TaskPatch(_Strict):
@@ -61,3 +63,4 @@ class TaskPatch(_Strict):
     conversation_id: ConversationId | None = None
     description: str | None = None
     enabled: bool | None = None
+    alert_after_errors: AlertAfterErrors | None = None

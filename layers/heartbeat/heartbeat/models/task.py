@@ -32,6 +32,7 @@ class Task:
     conversation_id: str | None = None
     enabled: bool = True
     schedule_count: int = 1  # how many EventBridge schedules back it (2 for a both-day-fields cron)
+    alert_after_errors: int = 3  # task.failing is sent when consecutive errors reach this
     version: int = 1
     state: TaskState = field(default_factory=TaskState)
 
@@ -60,6 +61,7 @@ def task_to_api(task: Task) -> dict[str, Any]:
         "prompt": task.prompt,
         "model": task.model,
         "conversation_id": task.conversation_id,
+        "alert_after_errors": task.alert_after_errors,
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "state": api_state,
@@ -92,6 +94,7 @@ def task_to_item(task: Task) -> dict[str, Any]:
         "conversation_id": task.conversation_id,
         "enabled": task.enabled,
         "schedule_count": task.schedule_count,
+        "alert_after_errors": task.alert_after_errors,
         "version": task.version,
     }
     for name in _STATE_FIELDS:
@@ -117,6 +120,7 @@ def task_from_item(item: dict[str, Any]) -> Task:
         conversation_id=item.get("conversation_id"),
         enabled=bool(item.get("enabled", True)),
         schedule_count=int(item.get("schedule_count", 1)),
+        alert_after_errors=int(item.get("alert_after_errors", 3)),
         version=int(item.get("version", 1)),
         state=state,
     )

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_NOT_NULLABLE = ("name", "prompt", "schedule", "enabled")
+_NOT_NULLABLE = ("name", "prompt", "schedule", "enabled", "alert_after_errors")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -95,6 +95,7 @@ class TaskService:
             description=request.description,
             conversation_id=request.conversation_id,
             enabled=request.enabled,
+            alert_after_errors=request.alert_after_errors,
             schedule_count=len(schedule.eventbridge()),
             state=TaskState(next_run_at=_next_run(schedule, now, request.enabled)),
         )
@@ -132,7 +133,7 @@ class TaskService:
             _check_sizes(patch.prompt or "", patch.description)
         changes: dict[str, Any] = {
             name: getattr(patch, name)
-            for name in ("name", "prompt", "description", "conversation_id")
+            for name in ("name", "prompt", "description", "conversation_id", "alert_after_errors")
             if name in fields
         }
         if "model" in fields:

@@ -1,0 +1,86 @@
+"""What a run tells the tenant's webhooks: its events on the notifications queue, once per run
+however many times its slot is delivered, failing alerts once per incident, and nothing queued
+(no request at all) when no enabled endpoint listens."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from .conftest import T0
+
+
+def queued_events(harness) -> list[dict]:
+    url = harness.aws.env["NOTIFICATIONS_QUEUE_URL"]
+    events = []
+    while True:
+        got = harness.aws.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return events
+        for message in got:
+            events.extend(json.loads(message["Body"])["events"])
+            harness.aws.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def subscribe(harness, **fields) -> dict:
+    status, answer = harness.api.call(
+        "POST", "/v1/webhooks", body={"url": "https://hooks.example.com/x", **fields}
+    )
+    assert status == 201, answer
+    return answer["webhook"]
+
+
+def test_a_run_with_no_listening_webhook_sends_nothing_and_makes_no_extra_request(harness):
+    task_id = harness.create_task()
+    calls: list[str] = []
+    harness.aws.sqs.meta.events.register("before-call.sqs.*", lambda model, **kw: calls.append(model.name))
+    assert harness.deliver(task_id).status == "ok"
+    assert calls == []
+    subscribe(harness, events=["run.failed"])  # listening, but not for successes
+    assert harness.deliver(task_id, T0 + timedelta(days=1)).status == "ok"
+    assert calls == []
+
+
+def test_a_successful_run_queues_run_succeeded_with_the_task_and_the_run(harness):
+    subscribe(harness)
+    task_id = harness.create_task(name="nightly")
+    outcome = harness.deliver(task_id)
+    (event,) = queued_events(harness)
+    assert event["type"] == "run.succeeded" and event["task_id"] == task_id
+    assert event["data"]["run"]["id"] == outcome.run.id and event["data"]["run"]["status"] == "ok"
+    assert (
+        event["data"]["task"]["name"] == "nightly" and event["data"]["task"]["state"]["last_status"] == "ok"
+    )
+
+
+def test_five_concurrent_deliveries_of_one_slot_queue_its_events_once(harness):
+    subscribe(harness)
+    task_id = harness.create_task()
+    with ThreadPoolExecutor(5) as pool:
+        outcomes = list(pool.map(lambda _: harness.deliver(task_id), range(5)))
+    assert sorted(o.status for o in outcomes).count("ok") == 1
+    assert [e["type"] for e in queued_events(harness)] == ["run.succeeded"]
+
+
+def test_a_failing_task_alerts_once_per_incident_and_recovers_once(harness):
+    subscribe(harness, events=["task.failing", "task.recovered"])
+    task_id = harness.create_task(alert_after_errors=2)
+    from heartbeat.soul.types import ModelError
+
+    harness.model.reply = lambda request: ModelError("the provider is overloaded", transient=True, status=529)
+    types = []
+    slot = T0
+    for _ in range(4):
+        slot += timedelta(days=1)
+        harness.clock.now = slot + timedelta(hours=2)  # past any backoff
+        harness.deliver(task_id, slot)
+        types += [e["type"] for e in queued_events(harness)]
+    harness.model.reply = lambda request: "all good"
+    for _ in range(2):
+        slot += timedelta(days=1)
+        harness.clock.now = slot + timedelta(hours=2)
+        harness.deliver(task_id, slot)
+        types += [e["type"] for e in queued_events(harness)]
+    assert types == ["task.failing", "task.recovered"]
+    assert harness.task(task_id).task.state.consecutive_errors == 0
