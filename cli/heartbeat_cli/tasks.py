@@ -13,6 +13,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -143,14 +144,22 @@ def _task_fields(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--conversation-id", dest="conversation_id")
 
 
+def api_url(url: str | None, data_dir: Path | None) -> str:
+    """The API to talk to: `--url`; else a given `--data-dir`'s running stack (even when
+    HEARTBEAT_URL is set); else HEARTBEAT_URL; else the default data dir's stack. Raises
+    `NoStackRunning` (saying how to start one) when that stack is not running."""
+    from heartbeat_cli.local.runtime import data_dir_from, require_stack
+
+    chosen = url or (None if data_dir is not None else os.environ.get("HEARTBEAT_URL"))
+    return chosen or require_stack(data_dir_from(data_dir)).api_url
+
+
 def _main(args: argparse.Namespace) -> int:
-    from heartbeat_cli.local.runtime import NoStackRunning, data_dir_from, require_stack
+    from heartbeat_cli.local.runtime import NoStackRunning
 
     key = args.key or os.environ.get("HEARTBEAT_API_KEY")
     try:
-        # An explicit --data-dir names the local stack even when HEARTBEAT_URL is set.
-        url = args.url or (None if args.data_dir is not None else os.environ.get("HEARTBEAT_URL"))
-        url = url or require_stack(data_dir_from(args.data_dir)).api_url
+        url = api_url(args.url, args.data_dir)
     except NoStackRunning as exc:
         print(f"heartbeat tasks: {exc}", file=sys.stderr)
         return 1

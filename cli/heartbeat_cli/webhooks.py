@@ -10,12 +10,18 @@ import sys
 from typing import Any
 from urllib.parse import quote
 
-from heartbeat_cli.tasks import DEFAULT_URL, ApiClient, ApiError
+from heartbeat_cli.local.runtime import add_data_dir_option
+from heartbeat_cli.tasks import ApiClient, ApiError, api_url
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("webhooks", help="manage webhook endpoints through the HTTP API")
-    parser.add_argument("--url", dest="api_url", help=f"the API's URL (HEARTBEAT_URL, default {DEFAULT_URL})")
+    parser.add_argument(
+        "--url",
+        dest="api_url",
+        help="the API's URL (HEARTBEAT_URL; default: the local stack running on --data-dir)",
+    )
+    add_data_dir_option(parser, default=None)
     parser.add_argument("--key", help="an API key (HEARTBEAT_API_KEY)")
     parser.add_argument("--json", action="store_true", help="print the API's JSON")
     actions = parser.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
@@ -49,8 +55,14 @@ def register(subparsers: Any) -> None:
 
 
 def _main(args: argparse.Namespace) -> int:
-    url = args.api_url or os.environ.get("HEARTBEAT_URL") or DEFAULT_URL
+    from heartbeat_cli.local.runtime import NoStackRunning
+
     key = args.key or os.environ.get("HEARTBEAT_API_KEY")
+    try:
+        url = api_url(args.api_url, args.data_dir)
+    except NoStackRunning as exc:
+        print(f"heartbeat webhooks: {exc}", file=sys.stderr)
+        return 1
     try:
         result = args.handler(ApiClient(url, key), args)
     except ApiError as exc:

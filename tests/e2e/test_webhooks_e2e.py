@@ -68,7 +68,7 @@ def test_the_cli_creates_tests_and_lists_deliveries(start_stack, data_dir):
 
     stack = start_stack(data_dir)
     key = create_key(data_dir)
-    base = ("webhooks", "--url", stack.api_url, "--key", key)
+    base = ("webhooks", "--data-dir", str(data_dir), "--key", key)
     with webhook_receiver() as receiver:
         code, out = cli(*base, "create", receiver.url, "--events", "run.failed,task.failing")
         assert code == 0, out
