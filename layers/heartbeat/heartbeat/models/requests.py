@@ -32,6 +32,8 @@ def _schedule_shape(value: Any, *, nullable: bool = False) -> Any:
 ScheduleInput = Annotated[Any, BeforeValidator(_schedule_shape)]
 NullableScheduleInput = Annotated[Any, BeforeValidator(lambda v: _schedule_shape(v, nullable=True))]
 Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# EventBridge's FlexibleTimeWindow in minutes (0: off), DESIGN.md section 3.
+FlexibleWindow = Annotated[int, Field(ge=0, le=60)]
 
 
 class _Strict(BaseModel):
@@ -47,6 +49,7 @@ class TaskCreate(_Strict):
     conversation_id: ConversationId | None = None
     description: str | None = None
     enabled: bool = True
+    flexible_window_minutes: FlexibleWindow = 0
 
 
 class TaskPatch(_Strict):
@@ -61,6 +64,7 @@ class TaskPatch(_Strict):
     conversation_id: ConversationId | None = None
     description: str | None = None
     enabled: bool | None = None
+    flexible_window_minutes: FlexibleWindow | None = None
 
 
 PageLimit = Annotated[int, Field(ge=1, le=100)]

@@ -33,6 +33,7 @@ class Task:
     enabled: bool = True
     schedule_count: int = 1  # how many EventBridge schedules back it (2 for a both-day-fields cron)
     version: int = 1
+    flexible_window_minutes: int = 0  # EventBridge's FlexibleTimeWindow (0: off)
     state: TaskState = field(default_factory=TaskState)
 
     def evolve(self, **changes: Any) -> Task:
@@ -60,6 +61,7 @@ def task_to_api(task: Task) -> dict[str, Any]:
         "prompt": task.prompt,
         "model": task.model,
         "conversation_id": task.conversation_id,
+        "flexible_window_minutes": task.flexible_window_minutes,
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "state": api_state,
@@ -93,6 +95,7 @@ def task_to_item(task: Task) -> dict[str, Any]:
         "enabled": task.enabled,
         "schedule_count": task.schedule_count,
         "version": task.version,
+        "flexible_window_minutes": task.flexible_window_minutes or None,
     }
     for name in _STATE_FIELDS:
         item[name] = getattr(task.state, name)
@@ -118,6 +121,7 @@ def task_from_item(item: dict[str, Any]) -> Task:
         enabled=bool(item.get("enabled", True)),
         schedule_count=int(item.get("schedule_count", 1)),
         version=int(item.get("version", 1)),
+        flexible_window_minutes=int(item.get("flexible_window_minutes", 0)),
         state=state,
     )
 
