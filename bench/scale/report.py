@@ -58,7 +58,8 @@ def summarize(runs: Runs, out: Outcome, quotas: Quotas, policy: Policy) -> dict[
         "scheduler": out.scheduler_invocations * PRICES["scheduler_invocation"],
         "lambda": out.lambda_invocations * PRICES["lambda_request"]
         + out.lambda_gb_s * PRICES["lambda_gb_second_arm64"],
-        "dynamodb": out.write_units * PRICES["dynamodb_write_unit"] + out.read_units * PRICES["dynamodb_read_unit"],
+        "dynamodb": out.write_units * PRICES["dynamodb_write_unit"]
+        + out.read_units * PRICES["dynamodb_read_unit"],
         "sqs": out.sqs_requests * PRICES["sqs_request"],
     }
     per_million = {k: round(v / ran * 1e6, 2) if ran else 0.0 for k, v in dollars.items()}

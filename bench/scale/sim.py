@@ -243,13 +243,7 @@ def simulate(
         out.concurrency_per_s.append(running)
         recent.append((t, running))
         t += 1
-        if (
-            next_due >= n
-            and not scheduler.size
-            and not lam.size
-            and not retries
-            and running == 0
-        ):
+        if next_due >= n and not scheduler.size and not lam.size and not retries and running == 0:
             break
     out.seconds = t
     return out

@@ -60,7 +60,9 @@ def run_explain(args: argparse.Namespace) -> int:
         answer["next"] = [iso(t) for t in times]
         print(json.dumps(answer))
         return 0
-    _print_table(expression, schedule.timezone, [s.expression for s in eventbridge], times, args.flexible_window)
+    _print_table(
+        expression, schedule.timezone, [s.expression for s in eventbridge], times, args.flexible_window
+    )
     return 0
 
 
@@ -78,7 +80,9 @@ def _print_table(
     if len(eventbridge) > 1:
         print("             (either day field matches; a day matching both runs once)")
     if window:
-        print(f"flexible     {window} min (each run starts at a random time up to {window} min after its slot)")
+        print(
+            f"flexible     {window} min (each run starts at a random time up to {window} min after its slot)"
+        )
     else:
         print("flexible     off (runs start at their slot)")
     print()

@@ -251,7 +251,9 @@ class LocalScheduler:
                 if following is not None:
                     heapq.heappush(self._heap, self._due(schedule, following, due.generation))
                 if now - due.when > schedule.max_event_age:
-                    log.warning("%s: slot %s is older than the retry policy allows; dropped", schedule.name, slot)
+                    log.warning(
+                        "%s: slot %s is older than the retry policy allows; dropped", schedule.name, slot
+                    )
                     continue
                 invocation = Invocation(schedule, slot, str(uuid.uuid4()))
                 self._start(invocation, delete_after=following is None and schedule.delete_after_completion)
@@ -260,7 +262,9 @@ class LocalScheduler:
         """The heap entry of one slot: at the slot, or inside its flexible window."""
         if not schedule.flexible_window:
             return _Due(slot, next(self._seq), schedule.arn, generation)
-        when = slot + min(max(self._flexible_offset(schedule.flexible_window), timedelta(0)), schedule.flexible_window)
+        when = slot + min(
+            max(self._flexible_offset(schedule.flexible_window), timedelta(0)), schedule.flexible_window
+        )
         return _Due(when, next(self._seq), schedule.arn, generation, slot=slot)
 
     def _start(self, invocation: Invocation, *, delete_after: bool) -> None:

@@ -62,5 +62,7 @@ def test_a_window_outside_0_to_60_minutes_is_a_400_naming_the_field(api, aws, ba
 
 def test_patching_the_window_to_null_is_a_400(api):
     _, body = api.call("POST", "/v1/tasks", body=TASK)
-    status, answer = api.call("PATCH", f"/v1/tasks/{body['task']['id']}", body={"flexible_window_minutes": None})
+    status, answer = api.call(
+        "PATCH", f"/v1/tasks/{body['task']['id']}", body={"flexible_window_minutes": None}
+    )
     assert status == 400 and answer["error"]["param"] == "flexible_window_minutes"

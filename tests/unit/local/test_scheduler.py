@@ -306,7 +306,9 @@ def test_a_flexible_window_fires_inside_the_window_with_the_slot_as_its_schedule
         offsets.append(window)
         return window * 0.75
 
-    scheduler = LocalScheduler(aws["scheduler"], target, clock, sqs=aws["sqs"], flexible_offset=three_quarters)
+    scheduler = LocalScheduler(
+        aws["scheduler"], target, clock, sqs=aws["sqs"], flexible_offset=three_quarters
+    )
     scheduler.start()
     try:
         assert scheduler.drain(10)
