@@ -1,6 +1,7 @@
-"""The scale section of `make bench`: per N, one simulated day at AWS's default quotas, at the
-quotas docs/capacity-plan.md asks for, and at those quotas with a quarter of the tasks on a 15-minute
-flexible window (what `flexible_window_minutes` does to the peak)."""
+"""The scale section of `make bench`: per N, one simulated day at AWS's default quotas; at the
+quotas docs/capacity-plan.md asks for, with the old TenantConcurrency default (5) and the new (25);
+and at those quotas with a quarter of the tasks on a 15-minute flexible window (what
+`flexible_window_minutes` does to the peak)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def scenarios() -> list[tuple[str, Any, Any, Any]]:
     requested = Quotas(scheduler_invocations_per_s=20_000, lambda_concurrency=60_000)
     return [
         ("aws_defaults", Quotas(), policy, Mix()),
+        ("requested_tenant_concurrency_5", requested, Policy(tenant_concurrency=5), Mix()),
         ("requested", requested, policy, Mix()),
         ("requested_flexible_15min_25pct", requested, policy, Mix().flexible(0.25, 15)),
     ]

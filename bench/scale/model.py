@@ -46,8 +46,9 @@ class Quotas:
 class Policy:
     """The deployment's side: template.yaml's parameters and the executor's rules."""
 
-    # template.yaml TenantConcurrency (ExecutorPolicy.tenant_concurrency, executor/core.py).
-    tenant_concurrency: int = 5
+    # template.yaml TenantConcurrency (ExecutorPolicy.tenant_concurrency, executor/core.py): 25
+    # since the first run of this simulation (it was 5).
+    tenant_concurrency: int = 25
     # executor/core.py `_requeue`: delay = min(first_retry * 2 ** (attempt - 1), max_retry) plus
     # uniform(0, 10) s of jitter; a run that waited longer than max_queue since its slot is
     # recorded skipped instead (MAX_QUEUE_SECONDS, default 3600).
