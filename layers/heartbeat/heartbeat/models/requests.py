@@ -65,6 +65,3 @@ class TaskPatch(_Strict):
     description: str | None = None
     enabled: bool | None = None
     flexible_window_minutes: FlexibleWindow | None = None
-
-
-PageLimit = Annotated[int, Field(ge=1, le=100)]
