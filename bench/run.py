@@ -25,6 +25,7 @@ SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("scheduler", "bench.scheduler_lateness", {}),
     ("memory_search", "bench.memory_search", {}),
     ("notifications", "bench.notifications", {}),
+    ("scale", "bench.scale", {}),
 ]
 
 
@@ -83,11 +84,34 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 else "",
             )
         )
+    rows.extend(scale_rows(results.get("scale", {})))
     if "engines_agree" in memory:
         rows.append(("memory search: moto and in-memory engines agree", str(memory["engines_agree"]), ""))
     for section, fig in results.items():
         if isinstance(fig, dict) and "skipped" in fig:
             rows.append((section, "skipped", fig["skipped"]))
+    return rows
+
+
+def scale_rows(scale: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """One row per (N, scenario) of the scale simulation: bench/scale/."""
+    rows = []
+    for fig in scale.get("runs", []):
+        ok = fig["within_budget"]
+        item = max(fig["busiest_item_writes_per_s"].values())
+        not_run = fig["missed"] + fig["gave_up_waiting_for_tenant_slot"] + fig["dead_lettered_by_lambda"]
+        rows.append(
+            (
+                f"scale: {fig['tasks']:,} tasks, {fig['scenario']}",
+                f"{fig['peak_invocations_per_s']:,} inv/s peak, {fig['peak_concurrent_runs']:,} concurrent, "
+                f"late p50/p99/max {fig['lateness_p50_s']}/{fig['lateness_p99_s']}/{fig['lateness_max_s']} s, "
+                f"{not_run:,} slots not run, busiest item {item} writes/s, "
+                f"${fig['usd_per_million_runs']['total']}/M runs",
+                f"p99 <= 60 s {'ok' if ok['lateness_p99_s'] else 'OVER'}; none missed "
+                f"{'ok' if ok['missed'] else 'OVER'}; item <= 1000/s {'ok' if ok['busiest_item_writes_per_s'] else 'OVER'}; "
+                f"<= $715/M {'ok' if ok['usd_per_million_runs'] else 'OVER'}",
+            )
+        )
     return rows
 
 

@@ -1,5 +1,7 @@
-"""`heartbeat cron explain EXPR [--tz TZ] [--count N] [--after TIME] [--json]`: what a schedule
-will do before you create it: its EventBridge expression(s) and its next fire times."""
+"""`heartbeat cron explain EXPR [--tz TZ] [--count N] [--after TIME] [--flexible-window MIN] [--json]`:
+what a schedule will do before you create it: its EventBridge expression(s), its flexible time
+window, and its next slots (with a window, each run starts at a random time up to MIN minutes after
+its slot)."""
 
 from __future__ import annotations
 
@@ -21,11 +23,19 @@ def register(subparsers: Any) -> None:
     explain.add_argument("--tz", default=None, help="IANA time zone (default: UTC)")
     explain.add_argument("--count", type=_count, default=5, help="how many fire times (default: 5)")
     explain.add_argument("--after", default=None, help="list fire times after this ISO time (default: now)")
+    explain.add_argument(
+        "--flexible-window",
+        type=_window,
+        default=0,
+        metavar="MINUTES",
+        help="the task's flexible_window_minutes, 0-60 (default: 0, off)",
+    )
     explain.add_argument("--json", action="store_true", help="print JSON for scripts")
     explain.set_defaults(func=run_explain)
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    from heartbeat.dal.schedules import flexible_time_window
     from heartbeat.errors import InvalidRequestError
     from heartbeat.schedule import parse_schedule
     from heartbeat.timeutil import iso, parse_iso, utcnow
@@ -44,15 +54,21 @@ def run_explain(args: argparse.Namespace) -> int:
     eventbridge = schedule.eventbridge()
     times = schedule.next_times(after, args.count)
     if args.json:
-        print(
-            json.dumps({"eventbridge": [s.expression for s in eventbridge], "next": [iso(t) for t in times]})
-        )
+        answer: dict[str, Any] = {"eventbridge": [s.expression for s in eventbridge]}
+        if args.flexible_window:  # DESIGN.md section 3's shape, plus the window when one is asked for
+            answer["flexible_time_window"] = flexible_time_window(args.flexible_window)
+        answer["next"] = [iso(t) for t in times]
+        print(json.dumps(answer))
         return 0
-    _print_table(expression, schedule.timezone, [s.expression for s in eventbridge], times)
+    _print_table(
+        expression, schedule.timezone, [s.expression for s in eventbridge], times, args.flexible_window
+    )
     return 0
 
 
-def _print_table(expression: str, timezone: str, eventbridge: list[str], times: list[Any]) -> None:
+def _print_table(
+    expression: str, timezone: str, eventbridge: list[str], times: list[Any], window: int = 0
+) -> None:
     from heartbeat.schedule.zones import zone
     from heartbeat.timeutil import iso
 
@@ -63,12 +79,26 @@ def _print_table(expression: str, timezone: str, eventbridge: list[str], times: 
         print(f"{'eventbridge' if index == 0 else '':<13}{text}")
     if len(eventbridge) > 1:
         print("             (either day field matches; a day matching both runs once)")
+    if window:
+        print(
+            f"flexible     {window} min (each run starts at a random time up to {window} min after its slot)"
+        )
+    else:
+        print("flexible     off (runs start at their slot)")
     print()
     print(f"{'next (UTC)':<26}{timezone}")
     for time in times:
         print(f"{iso(time):<26}{time.astimezone(tz).strftime('%a %Y-%m-%d %H:%M %Z')}")
     if not times:
         print("(never fires again)")
+
+
+def _window(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 60:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a whole number of minutes from 0 to 60 (flexible_window_minutes)"
+        )
+    return int(text)
 
 
 def _count(text: str) -> int:

@@ -168,6 +168,32 @@ def test_an_every_minute_task_fires_by_itself_and_records_an_ok_run(data_dir: Pa
     assert [r["status"] for r in runs["runs"]] == ["ok", "ok"]
 
 
+def test_a_flexible_window_runs_inside_it_and_records_the_slot(data_dir: Path, start_stack: Any) -> None:
+    key = create_key(data_dir)
+    clock = ManualClock(datetime.now(UTC))
+    stack = start_stack(data_dir, clock=clock)
+    body = {"name": "spread", "prompt": "Say hello", "schedule": "0 * * * *", "flexible_window_minutes": 5}
+    status, created = http("POST", f"{stack.api_url}/v1/tasks", key=key, body=body)
+    assert status == 201, created
+    task = created["task"]
+    assert task["flexible_window_minutes"] == 5
+    slot = datetime.fromisoformat(task["state"]["next_run_at"].replace("Z", "+00:00"))
+    assert slot.minute == 0 and slot.second == 0  # next_run_at is the slot, not a time in the window
+    assert stack.scheduler.drain(10)
+    clock.set(slot - timedelta(seconds=1))
+    assert stack.scheduler.drain(10)
+    status, runs = http("GET", f"{stack.api_url}/v1/tasks/{task['id']}/runs", key=key)
+    assert runs["runs"] == []
+    clock.set(slot + timedelta(minutes=5, seconds=1))  # past the whole window: it has fired
+    assert stack.scheduler.drain(60)
+    status, runs = http("GET", f"{stack.api_url}/v1/tasks/{task['id']}/runs", key=key)
+    assert [r["status"] for r in runs["runs"]] == ["ok"], runs
+    run = runs["runs"][0]
+    assert run["scheduled_at"] == task["state"]["next_run_at"]  # the slot, whenever it started
+    status, got = http("GET", f"{stack.api_url}/v1/tasks/{task['id']}", key=key)
+    assert got["task"]["state"]["next_run_at"].endswith(":00:00.000Z")  # still a slot, never a windowed time
+
+
 def test_a_restart_loses_nothing(data_dir: Path, start_stack: Any) -> None:
     names = StackNames()
     key = create_key(data_dir)  # before the first start: written to the (stopped) stack's data

@@ -24,6 +24,12 @@ def _when(value: Any) -> datetime | None:
     return datetime.fromtimestamp(float(value), UTC)
 
 
+def _window(value: Any) -> timedelta:
+    if not value or value.get("Mode") != "FLEXIBLE":
+        return timedelta(0)
+    return timedelta(minutes=int(value.get("MaximumWindowInMinutes", 0)))
+
+
 @dataclass(frozen=True)
 class ScheduleDefinition:
     """One schedule, from GetSchedule."""
@@ -44,6 +50,8 @@ class ScheduleDefinition:
     max_retries: int
     max_event_age: timedelta
     dead_letter_arn: str | None
+    # FlexibleTimeWindow: each slot fires at a random time up to this long after it (0: at the slot).
+    flexible_window: timedelta = timedelta(0)
 
     @classmethod
     def from_api(cls, response: dict[str, Any]) -> ScheduleDefinition:
@@ -67,6 +75,7 @@ class ScheduleDefinition:
             max_retries=int(retry.get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS)),
             max_event_age=timedelta(seconds=int(retry.get("MaximumEventAgeInSeconds", DEFAULT_EVENT_AGE))),
             dead_letter_arn=(target.get("DeadLetterConfig") or {}).get("Arn"),
+            flexible_window=_window(response.get("FlexibleTimeWindow")),
         )
 
     @property

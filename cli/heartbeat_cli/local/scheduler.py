@@ -4,20 +4,23 @@ A heap holds each enabled schedule's next fire time. The endpoint reports every 
 Scheduler API (`notify`), and only then are the schedules listed again and only those whose
 LastModificationDate moved are read (GetSchedule) and re-planned: nothing scans every schedule
 every second, and between fire times the thread sleeps. Deliveries run in a bounded worker pool;
-a failed one is retried per the schedule's RetryPolicy and then dead-lettered, as EventBridge does."""
+a failed one is retried per the schedule's RetryPolicy and then dead-lettered, as EventBridge does.
+A schedule with a FlexibleTimeWindow fires each slot at a random time within the window after it;
+the invocation still carries the slot as its scheduled time."""
 
 from __future__ import annotations
 
 import heapq
 import itertools
 import logging
+import random
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from heartbeat_cli.local.clock import Clock
@@ -57,6 +60,7 @@ class _Due:
     generation: int = field(compare=False)
     invocation: Invocation | None = field(compare=False, default=None)  # set for a retry
     delete_after: bool = field(compare=False, default=False)
+    slot: datetime | None = field(compare=False, default=None)  # the slot, when `when` is inside its window
 
 
 @dataclass
@@ -75,12 +79,15 @@ class LocalScheduler:
         sqs: Any = None,
         workers: int = 8,
         next_fire: NextFire | None = None,
+        flexible_offset: Callable[[timedelta], timedelta] | None = None,
     ) -> None:
         self._client = client
         self._invoke = invoke
         self._clock = clock
         self._sqs = sqs
         self._next_fire = next_fire or default_next_fire()
+        # Where in its flexible window a slot fires: uniformly at random, as EventBridge does.
+        self._flexible_offset = flexible_offset or (lambda window: window * random.random())  # noqa: S311
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scheduler-worker")
         self._heap: list[_Due] = []
         self._planned: dict[str, _Planned] = {}  # by schedule ARN
@@ -222,7 +229,7 @@ class LocalScheduler:
             generation = next(self._generations)
             self._planned[schedule.arn] = _Planned(schedule, generation)
             if when is not None:
-                heapq.heappush(self._heap, _Due(when, next(self._seq), schedule.arn, generation))
+                heapq.heappush(self._heap, self._due(schedule, when, generation))
 
     def _fire_due(self) -> None:
         while True:
@@ -238,17 +245,27 @@ class LocalScheduler:
                 if planned is None or planned.generation != due.generation:
                     continue  # changed or deleted since this was planned
                 schedule = planned.schedule
-            following = self._following(schedule, due.when)
+            slot = due.slot or due.when
+            following = self._following(schedule, slot)
             with self._lock:
                 if following is not None:
-                    heapq.heappush(self._heap, _Due(following, next(self._seq), due.key, due.generation))
+                    heapq.heappush(self._heap, self._due(schedule, following, due.generation))
                 if now - due.when > schedule.max_event_age:
                     log.warning(
-                        "%s: slot %s is older than the retry policy allows; dropped", schedule.name, due.when
+                        "%s: slot %s is older than the retry policy allows; dropped", schedule.name, slot
                     )
                     continue
-                invocation = Invocation(schedule, due.when, str(uuid.uuid4()))
+                invocation = Invocation(schedule, slot, str(uuid.uuid4()))
                 self._start(invocation, delete_after=following is None and schedule.delete_after_completion)
+
+    def _due(self, schedule: ScheduleDefinition, slot: datetime, generation: int) -> _Due:
+        """The heap entry of one slot: at the slot, or inside its flexible window."""
+        if not schedule.flexible_window:
+            return _Due(slot, next(self._seq), schedule.arn, generation)
+        when = slot + min(
+            max(self._flexible_offset(schedule.flexible_window), timedelta(0)), schedule.flexible_window
+        )
+        return _Due(when, next(self._seq), schedule.arn, generation, slot=slot)
 
     def _start(self, invocation: Invocation, *, delete_after: bool) -> None:
         """Hand one invocation to the pool (called with the lock held)."""

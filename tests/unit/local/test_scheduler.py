@@ -287,3 +287,37 @@ def test_many_runs_at_once_share_the_bounded_pool(aws: dict[str, Any], run: Any)
         assert peak == 3
     finally:
         scheduler.stop()
+
+
+def test_a_flexible_window_fires_inside_the_window_with_the_slot_as_its_scheduled_time(
+    aws: dict[str, Any],
+) -> None:
+    aws["scheduler"].create_schedule(
+        Name="flexible",
+        ScheduleExpression="cron(0 9 * * ? *)",
+        ScheduleExpressionTimezone="UTC",
+        FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 10},
+        Target={"Arn": TARGET, "RoleArn": ROLE, "Input": INPUT},
+    )
+    clock, target = ManualClock(at("2026-11-22T08:59:00")), Target()
+    offsets: list[timedelta] = []
+
+    def three_quarters(window: timedelta) -> timedelta:
+        offsets.append(window)
+        return window * 0.75
+
+    scheduler = LocalScheduler(
+        aws["scheduler"], target, clock, sqs=aws["sqs"], flexible_offset=three_quarters
+    )
+    scheduler.start()
+    try:
+        assert scheduler.drain(10)
+        clock.advance(timedelta(minutes=8))  # 09:07: inside the window, before its fire time
+        assert scheduler.drain(5) and target.calls == []
+        clock.advance(timedelta(seconds=31))  # 09:07:31, past 09:07:30
+        assert scheduler.drain(5)
+        assert target.times() == ["2026-11-22T09:00:00Z"]  # the slot, not the fire time
+        assert offsets[0] == timedelta(minutes=10)
+        assert scheduler.planned()[next(iter(scheduler.planned()))] == at("2026-11-23T09:07:30")
+    finally:
+        scheduler.stop()

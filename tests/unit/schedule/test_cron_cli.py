@@ -123,3 +123,14 @@ def test_a_bad_count_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> Non
         main(["cron", "explain", "0 9 * * *", "--count", "0"])
     assert caught.value.code == 2
     assert "not a whole number from 1 to 1000" in capsys.readouterr().err
+
+
+def test_explain_shows_the_flexible_window_as_eventbridge_takes_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["cron", "explain", "0 9 * * *", "--flexible-window", "15", "--json", "--count", "1"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["flexible_time_window"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}
+    assert answer["next"][0].endswith("T09:00:00.000Z")  # the slot itself
+    assert main(["cron", "explain", "0 9 * * *", "--count", "1"]) == 0
+    assert "flexible     off" in capsys.readouterr().out

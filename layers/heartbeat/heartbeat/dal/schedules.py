@@ -30,6 +30,11 @@ def schedule_names(tenant_id: str, task_id: str, count: int) -> list[str]:
     return [f"hb-{tenant_hash}-{task_id}-{n}" for n in range(1, count + 1)]
 
 
+def flexible_time_window(minutes: int) -> dict[str, Any]:
+    """EventBridge's FlexibleTimeWindow for a task's `flexible_window_minutes` (0: off)."""
+    return {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": minutes} if minutes > 0 else {"Mode": "OFF"}
+
+
 def schedule_input(tenant_id: str, task_id: str) -> str:
     return json.dumps({"tenant_id": tenant_id, "task_id": task_id, "scheduled_time": SCHEDULED_TIME})
 
@@ -61,8 +66,11 @@ class SchedulesGateway:
         enabled: bool,
         one_time: bool,
         create: bool,
+        flexible_window_minutes: int = 0,
     ) -> None:
-        """Create, or replace whole (UpdateSchedule replaces every field), one schedule."""
+        """Create, or replace whole (UpdateSchedule replaces every field), one schedule. With a
+        flexible window, EventBridge invokes at a random time up to that many minutes after each
+        slot; the slot itself is still what `<aws.scheduler.scheduled-time>` carries."""
         target: dict[str, Any] = {
             "Arn": self._target.executor_arn,
             "RoleArn": self._target.role_arn,
@@ -79,7 +87,7 @@ class SchedulesGateway:
             "GroupName": self._target.group,
             "ScheduleExpression": schedule.expression,
             "ScheduleExpressionTimezone": schedule.timezone,
-            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "FlexibleTimeWindow": flexible_time_window(flexible_window_minutes),
             "State": "ENABLED" if enabled else "DISABLED",
             "Target": target,
             "ActionAfterCompletion": "DELETE" if one_time else "NONE",
@@ -101,6 +109,7 @@ class SchedulesGateway:
                     enabled=enabled,
                     one_time=one_time,
                     create=True,
+                    flexible_window_minutes=flexible_window_minutes,
                 )
                 return
             if isinstance(exc, ClientError) and code == "ValidationException":

@@ -33,6 +33,8 @@ def _schedule_shape(value: Any, *, nullable: bool = False) -> Any:
 ScheduleInput = Annotated[Any, BeforeValidator(_schedule_shape)]
 NullableScheduleInput = Annotated[Any, BeforeValidator(lambda v: _schedule_shape(v, nullable=True))]
 Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# EventBridge's FlexibleTimeWindow in minutes (0: off), DESIGN.md section 3.
+FlexibleWindow = Annotated[int, Field(ge=0, le=60)]
 
 
 class _Strict(BaseModel):
@@ -49,6 +51,7 @@ class TaskCreate(_Strict):
     description: str | None = None
     enabled: bool = True
     alert_after_errors: AlertAfterErrors = 3
+    flexible_window_minutes: FlexibleWindow = 0
 
 
 class TaskPatch(_Strict):
@@ -64,3 +67,4 @@ class TaskPatch(_Strict):
     description: str | None = None
     enabled: bool | None = None
     alert_after_errors: AlertAfterErrors | None = None
+    flexible_window_minutes: FlexibleWindow | None = None

@@ -34,6 +34,7 @@ class Task:
     schedule_count: int = 1  # how many EventBridge schedules back it (2 for a both-day-fields cron)
     alert_after_errors: int = 3  # task.failing is sent when consecutive errors reach this
     version: int = 1
+    flexible_window_minutes: int = 0  # EventBridge's FlexibleTimeWindow (0: off)
     state: TaskState = field(default_factory=TaskState)
 
     def evolve(self, **changes: Any) -> Task:
@@ -62,6 +63,7 @@ def task_to_api(task: Task) -> dict[str, Any]:
         "model": task.model,
         "conversation_id": task.conversation_id,
         "alert_after_errors": task.alert_after_errors,
+        "flexible_window_minutes": task.flexible_window_minutes,
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "state": api_state,
@@ -96,6 +98,7 @@ def task_to_item(task: Task) -> dict[str, Any]:
         "schedule_count": task.schedule_count,
         "alert_after_errors": task.alert_after_errors,
         "version": task.version,
+        "flexible_window_minutes": task.flexible_window_minutes or None,
     }
     for name in _STATE_FIELDS:
         item[name] = getattr(task.state, name)
@@ -122,6 +125,7 @@ def task_from_item(item: dict[str, Any]) -> Task:
         schedule_count=int(item.get("schedule_count", 1)),
         alert_after_errors=int(item.get("alert_after_errors", 3)),
         version=int(item.get("version", 1)),
+        flexible_window_minutes=int(item.get("flexible_window_minutes", 0)),
         state=state,
     )
 

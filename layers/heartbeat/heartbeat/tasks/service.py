@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_NOT_NULLABLE = ("name", "prompt", "schedule", "enabled", "alert_after_errors")
+_NOT_NULLABLE = ("name", "prompt", "schedule", "enabled", "alert_after_errors", "flexible_window_minutes")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -97,6 +97,7 @@ class TaskService:
             enabled=request.enabled,
             alert_after_errors=request.alert_after_errors,
             schedule_count=len(schedule.eventbridge()),
+            flexible_window_minutes=request.flexible_window_minutes,
             state=TaskState(next_run_at=_next_run(schedule, now, request.enabled)),
         )
         created: list[str] = []
@@ -114,6 +115,7 @@ class TaskService:
                     enabled=task.enabled,
                     one_time=schedule.one_time,
                     create=True,
+                    flexible_window_minutes=task.flexible_window_minutes,
                 )
                 created.append(name)
             self._tasks.insert(task, self._policy.quota)
@@ -133,7 +135,14 @@ class TaskService:
             _check_sizes(patch.prompt or "", patch.description)
         changes: dict[str, Any] = {
             name: getattr(patch, name)
-            for name in ("name", "prompt", "description", "conversation_id", "alert_after_errors")
+            for name in (
+                "name",
+                "prompt",
+                "description",
+                "conversation_id",
+                "alert_after_errors",
+                "flexible_window_minutes",
+            )
             if name in fields
         }
         if "model" in fields:
@@ -141,7 +150,7 @@ class TaskService:
             self._check_model(changes["model"])
 
         enabled = current.enabled if patch.enabled is None else patch.enabled
-        reschedule = bool({"schedule", "timezone", "enabled"} & fields)
+        reschedule = bool({"schedule", "timezone", "enabled", "flexible_window_minutes"} & fields)
         # A new schedule must lie ahead; the stored one may have had its day (an `at` that ran).
         schedule = (
             _parse(*_schedule_source(current, patch), now if "schedule" in fields else _EPOCH)
@@ -203,6 +212,7 @@ class TaskService:
                     enabled=task.enabled,
                     one_time=schedule.one_time,
                     create=index >= previous_count,
+                    flexible_window_minutes=task.flexible_window_minutes,
                 )
             else:
                 self._schedules.delete(name)
