@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "heartbeat_cli.local",
     "heartbeat_cli.invoke",
     "heartbeat_cli.tasks",
+    "heartbeat_cli.tenants",
 )
 
 

@@ -19,3 +19,4 @@ class ApiConfig(FunctionConfig):
     default_model: str = Field(alias="DEFAULT_MODEL")
     task_quota: int = Field(default=100, alias="TASK_QUOTA", ge=1)
     run_retention_days: int = Field(default=30, alias="RUN_RETENTION_DAYS", ge=1)
+    daily_token_budget: int = Field(default=0, alias="DAILY_TOKEN_BUDGET", ge=0)

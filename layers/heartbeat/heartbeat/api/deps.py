@@ -4,17 +4,20 @@ passed in (tests pass moto-backed clients; nothing is patched)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from heartbeat.api.config import ApiConfig
+from heartbeat.timeutil import utcnow
 
 if TYPE_CHECKING:
     from heartbeat.executor.invoker import RunInvoker
     from heartbeat.executor.runs import RunsService
     from heartbeat.tasks.service import TaskService
+    from heartbeat.usage.service import UsageService
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Services:
         clients: AwsClients,
         invoker: RunInvoker | None = None,
         env: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
         self.clients = clients
@@ -53,6 +57,8 @@ class Services:
         # How run-now hands a run to the executor: an async Lambda invoke unless overridden (the
         # local stack passes one that runs the executor in process).
         self.invoker = invoker
+        # What "today" is for usage and budgets (tests pass their own).
+        self.clock: Callable[[], datetime] = clock or utcnow
 
     @cached_property
     def tasks(self) -> TaskService:
@@ -107,4 +113,15 @@ class Services:
             TaskStateTable(self.clients.dynamodb, self.config.tasks_table),
             invoker,
             retention=timedelta(days=self.config.run_retention_days),
+        )
+
+    @cached_property
+    def usage(self) -> UsageService:
+        from heartbeat.dal.usage import UsageTable
+        from heartbeat.usage.service import UsageService
+
+        return UsageService(
+            UsageTable(self.clients.dynamodb, self.config.runs_table, self.config.tasks_table),
+            default_budget=self.config.daily_token_budget,
+            clock=self.clock,
         )

@@ -61,15 +61,20 @@ class SchedulesGateway:
         enabled: bool,
         one_time: bool,
         create: bool,
+        max_event_age_seconds: int | None = None,
     ) -> None:
-        """Create, or replace whole (UpdateSchedule replaces every field), one schedule."""
+        """Create, or replace whole (UpdateSchedule replaces every field), one schedule.
+        `max_event_age_seconds` (60-86400): the task's catch-up window, after which EventBridge
+        stops retrying a delivery the executor would only record as missed (default: the target's)."""
         target: dict[str, Any] = {
             "Arn": self._target.executor_arn,
             "RoleArn": self._target.role_arn,
             "Input": schedule_input(tenant_id, task_id),
             "RetryPolicy": {
                 "MaximumRetryAttempts": self._target.max_retries,
-                "MaximumEventAgeInSeconds": self._target.max_event_age_seconds,
+                "MaximumEventAgeInSeconds": min(
+                    max(max_event_age_seconds or self._target.max_event_age_seconds, 60), 86_400
+                ),
             },
         }
         if self._target.dlq_arn:
@@ -101,6 +106,7 @@ class SchedulesGateway:
                     enabled=enabled,
                     one_time=one_time,
                     create=True,
+                    max_event_age_seconds=max_event_age_seconds,
                 )
                 return
             if isinstance(exc, ClientError) and code == "ValidationException":

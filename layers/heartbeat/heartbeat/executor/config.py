@@ -26,3 +26,6 @@ class ExecutorConfig(FunctionConfig):
     max_queue_seconds: int = Field(default=3600, ge=60, alias="MAX_QUEUE_SECONDS")
     # Lease length when the Lambda's remaining time is unknown (tests, local invokes).
     default_lease_seconds: int = Field(default=900, ge=30, alias="DEFAULT_LEASE_SECONDS")
+    # The deployment's daily token budget per tenant (UTC days; 0: none). A tenant's own, set with
+    # `heartbeat tenants set-budget`, overrides it.
+    daily_token_budget: int = Field(default=0, ge=0, alias="DAILY_TOKEN_BUDGET")

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 
+DEFAULT_LIMITS: dict[str, int] = {"max_steps": 10, "max_tokens": 100_000, "timeout_seconds": 600}
+DEFAULT_CATCHUP_WINDOW_SECONDS = 3600
+
+
 @dataclass(frozen=True)
 class TaskState:
     next_run_at: str | None = None
@@ -32,11 +36,18 @@ class Task:
     conversation_id: str | None = None
     enabled: bool = True
     schedule_count: int = 1  # how many EventBridge schedules back it (2 for a both-day-fields cron)
+    limits: dict[str, int] | None = None  # per-run limits as sent (see `effective_limits`)
+    catchup_window_seconds: int = DEFAULT_CATCHUP_WINDOW_SECONDS
+    output_schema: dict[str, Any] | None = None
     version: int = 1
     state: TaskState = field(default_factory=TaskState)
 
     def evolve(self, **changes: Any) -> Task:
         return replace(self, **changes)
+
+    def effective_limits(self) -> dict[str, int]:
+        """The run limits that apply: the task's own over the defaults (section 10)."""
+        return {**DEFAULT_LIMITS, **(self.limits or {})}
 
 
 def task_to_api(task: Task) -> dict[str, Any]:
@@ -60,6 +71,9 @@ def task_to_api(task: Task) -> dict[str, Any]:
         "prompt": task.prompt,
         "model": task.model,
         "conversation_id": task.conversation_id,
+        "limits": task.effective_limits(),
+        "catchup_window_seconds": task.catchup_window_seconds,
+        "output_schema": task.output_schema,
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "state": api_state,
@@ -93,6 +107,10 @@ def task_to_item(task: Task) -> dict[str, Any]:
         "enabled": task.enabled,
         "schedule_count": task.schedule_count,
         "version": task.version,
+        "limits": task.limits,
+        "catchup_window_seconds": task.catchup_window_seconds,
+        # As JSON text: a schema's keys and numbers survive exactly, whatever they are.
+        "output_schema": _json(task.output_schema),
     }
     for name in _STATE_FIELDS:
         item[name] = getattr(task.state, name)
@@ -118,8 +136,23 @@ def task_from_item(item: dict[str, Any]) -> Task:
         enabled=bool(item.get("enabled", True)),
         schedule_count=int(item.get("schedule_count", 1)),
         version=int(item.get("version", 1)),
+        limits=_plain(item["limits"]) if item.get("limits") is not None else None,
+        catchup_window_seconds=int(item.get("catchup_window_seconds", DEFAULT_CATCHUP_WINDOW_SECONDS)),
+        output_schema=_unjson(item.get("output_schema")),
         state=state,
     )
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    import json
+
+    return None if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _unjson(text: str | None) -> dict[str, Any] | None:
+    import json
+
+    return None if text is None else json.loads(text)
 
 
 def _plain(value: Any) -> Any:

@@ -47,6 +47,18 @@ _OFFICIAL_OPENAI = "https://api.openai.com/v1"
 _OFFICIAL_ANTHROPIC = "https://api.anthropic.com"
 
 
+class PriceConfig(BaseModel):
+    """A model's price in USD per million tokens (`heartbeat.usage.prices`); cache prices default
+    to the input price."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+
+
 class ProviderConfig(BaseModel):
     """One provider in `HEARTBEAT_PROVIDERS`."""
 
@@ -70,6 +82,8 @@ class ProviderConfig(BaseModel):
     """openai: the output limit's field (default `max_completion_tokens` for api.openai.com, which
     newer models require, and `max_tokens` for compatible servers)."""
     enabled: bool = True
+    prices: dict[str, PriceConfig] | None = None
+    """Prices by model id (the part after `provider/`), over the built-in table, for `cost_usd`."""
 
     @field_validator("base_url")
     @classmethod
