@@ -29,16 +29,24 @@ def register(subparsers: Any) -> None:
         p.add_argument("--tenant", required=True, help="the tenant")
         p.add_argument("--local", action="store_true", help="the local stack")
         p.add_argument("--data-dir", type=Path, default=Path(".heartbeat"), help="the local stack's data dir")
-        p.add_argument("--stack", default=DEFAULT_STACK, help=f"the deployed stack's name (default {DEFAULT_STACK})")
+        p.add_argument(
+            "--stack", default=DEFAULT_STACK, help=f"the deployed stack's name (default {DEFAULT_STACK})"
+        )
         p.add_argument("--json", action="store_true", help="machine-readable output")
 
     budget = commands.add_parser("set-budget", help="set the tenant's daily token budget (UTC days)")
     amount = budget.add_mutually_exclusive_group(required=True)
     amount.add_argument(
-        "--daily-tokens", type=int, dest="daily_tokens", help="tokens per UTC day; 0: no budget for this tenant"
+        "--daily-tokens",
+        type=int,
+        dest="daily_tokens",
+        help="tokens per UTC day; 0: no budget for this tenant",
     )
     amount.add_argument(
-        "--default", action="store_true", dest="use_default", help="remove the override: the deployment's applies"
+        "--default",
+        action="store_true",
+        dest="use_default",
+        help="remove the override: the deployment's applies",
     )
     target(budget)
     budget.set_defaults(func=_set_budget)
@@ -68,7 +76,9 @@ def usage_service(args: argparse.Namespace) -> Iterator[UsageService]:
     outputs, parameters = _stack(boto3.client("cloudformation"), args.stack)
     for needed in ("TasksTableName", "RunsTableName"):
         if needed not in outputs:
-            raise LookupError(f"stack '{args.stack}' has no {needed} output: deploy this version of the stack")
+            raise LookupError(
+                f"stack '{args.stack}' has no {needed} output: deploy this version of the stack"
+            )
     table = UsageTable(boto3.client("dynamodb"), outputs["RunsTableName"], outputs["TasksTableName"])
     yield UsageService(table, default_budget=int(parameters.get("DailyTokenBudget", "0")))
 

@@ -33,7 +33,9 @@ def test_a_run_is_priced_from_the_table_and_a_providers_own_prices_win():
             )
         }
     )
-    assert PriceTable.from_settings(settings).cost("ollama/llama3.2", usage) == 0.22  # cache reads at the input price
+    assert (
+        PriceTable.from_settings(settings).cost("ollama/llama3.2", usage) == 0.22
+    )  # cache reads at the input price
 
 
 def test_the_report_has_every_day_newest_first_with_zeros():

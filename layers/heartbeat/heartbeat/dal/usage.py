@@ -111,7 +111,8 @@ class UsageTable:
         override = meta.get(BUDGET_ATTRIBUTE)
         today = day_from_item(found[self._runs][0]) if found[self._runs] else DayUsage(date=day)
         return BudgetView(
-            daily_tokens=effective_budget(int(override) if override is not None else None, default), today=today
+            daily_tokens=effective_budget(int(override) if override is not None else None, default),
+            today=today,
         )
 
     def mark_exhausted(self, tenant_id: str, day: str, at: str) -> bool:

@@ -592,7 +592,9 @@ class Executor:
             error=error,
             expires_at=self._expires(finished),
             cost_usd=cost,
-            output_json=output_json if output_json is None or len(output_json) <= MAX_INLINE_OUTPUT_BYTES else None,
+            output_json=output_json
+            if output_json is None or len(output_json) <= MAX_INLINE_OUTPUT_BYTES
+            else None,
             **self._output_fields(run, output),
         )
         state, disable = self._run_state(

@@ -170,7 +170,13 @@ class ExecutorHandler:
             "reason": outcome.reason,
             # What the delivery layer publishes (run.missed, budget.exhausted), one per key.
             "events": [
-                {"type": e.type, "key": e.key, "tenant_id": e.tenant_id, "task_id": e.task_id, "data": dict(e.data)}
+                {
+                    "type": e.type,
+                    "key": e.key,
+                    "tenant_id": e.tenant_id,
+                    "task_id": e.task_id,
+                    "data": dict(e.data),
+                }
                 for e in outcome.events
             ],
         }

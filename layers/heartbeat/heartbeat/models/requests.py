@@ -50,7 +50,9 @@ class RunLimits(_Strict):
     timeout_seconds: Annotated[int, Field(ge=30, le=840)] | None = None
 
     def sent(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.model_fields_set if getattr(self, name) is not None}
+        return {
+            name: getattr(self, name) for name in self.model_fields_set if getattr(self, name) is not None
+        }
 
 
 class TaskCreate(_Strict):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-
 DEFAULT_LIMITS: dict[str, int] = {"max_steps": 10, "max_tokens": 100_000, "timeout_seconds": 600}
 DEFAULT_CATCHUP_WINDOW_SECONDS = 3600
 

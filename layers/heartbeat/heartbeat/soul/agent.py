@@ -162,7 +162,9 @@ def run_agent(
                     "core memory, or raise the task's limits.max_tokens",
                 )
             if budget_ms() <= 0:
-                raise limit_error("time", f"the run ran out of time before model call {steps + 1}: {out_of_time()}")
+                raise limit_error(
+                    "time", f"the run ran out of time before model call {steps + 1}: {out_of_time()}"
+                )
             request = ModelRequest(
                 system=system,
                 messages=tuple(conversation),
@@ -215,7 +217,8 @@ def run_agent(
             for call in response.tool_calls:
                 if budget_ms() <= 0:
                     raise limit_error(
-                        "time", f"the run ran out of time before tool {call.name!r} of step {steps}: {out_of_time()}"
+                        "time",
+                        f"the run ran out of time before tool {call.name!r} of step {steps}: {out_of_time()}",
                     )
                 tool_call_count += 1
                 result = _run_tool(tools_by_name, call, limits.max_tool_result_chars)

@@ -54,7 +54,9 @@ def check_answer(text: str, schema: Mapping[str, Any]) -> str:
     error = _best_error(validator, value)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "the top level"
-        raise AnswerSchemaError(f"the final answer does not match the task's output_schema (at {where}): {error.message}")
+        raise AnswerSchemaError(
+            f"the final answer does not match the task's output_schema (at {where}): {error.message}"
+        )
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -82,11 +84,16 @@ def minimal_instance(schema: Mapping[str, Any]) -> Any:  # noqa: PLR0911 - one c
         return {name: minimal_instance(properties.get(name, {})) for name in schema.get("required", [])}
     if kind == "array":
         items = schema.get("items", {})
-        return [minimal_instance(items if isinstance(items, Mapping) else {}) for _ in range(schema.get("minItems", 0))]
+        return [
+            minimal_instance(items if isinstance(items, Mapping) else {})
+            for _ in range(schema.get("minItems", 0))
+        ]
     if kind == "string":
         return "x" * int(schema.get("minLength", 0))
     if kind in ("integer", "number"):
-        low = schema.get("minimum", schema.get("exclusiveMinimum", 0) + (1 if "exclusiveMinimum" in schema else 0))
+        low = schema.get(
+            "minimum", schema.get("exclusiveMinimum", 0) + (1 if "exclusiveMinimum" in schema else 0)
+        )
         return max(low, 0) if "maximum" not in schema else min(max(low, 0), schema["maximum"])
     if kind == "boolean":
         return False

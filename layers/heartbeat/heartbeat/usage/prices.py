@@ -94,7 +94,10 @@ class PriceTable:
     def from_settings(cls, settings: Any) -> PriceTable:
         """From the Soul's settings: each provider's `prices` in `HEARTBEAT_PROVIDERS`."""
         overrides = {
-            name: {model: ModelPrice.from_mapping(price.model_dump()) for model, price in (config.prices or {}).items()}
+            name: {
+                model: ModelPrice.from_mapping(price.model_dump())
+                for model, price in (config.prices or {}).items()
+            }
             for name, config in settings.all_providers().items()
             if config.prices
         }

@@ -109,7 +109,9 @@ class OfflineModel:
         if request.output_schema is not None:
             text = _structured_answer(prompt, request.output_schema)
             return ModelResponse(
-                text=text, stop_reason="end_turn", usage=Usage(input_tokens=input_tokens, output_tokens=_words(text))
+                text=text,
+                stop_reason="end_turn",
+                usage=Usage(input_tokens=input_tokens, output_tokens=_words(text)),
             )
         lines = [f'[{self._name}] Task: "{_clip(prompt, 200)}"']
         lines.extend(_action_lines(prompt, request.tools, calls, results))
