@@ -67,6 +67,16 @@ def test_a_restart_runs_the_latest_missed_slot_once_and_keeps_next_run_at_true(
     next_run = datetime.fromisoformat(state["next_run_at"].replace("Z", "+00:00"))
     assert next_run > datetime.now(UTC) - timedelta(seconds=5) and next_run.minute % 5 == 0
 
+    # The caught-up run counts in today's usage (the executor's day: the real one).
+    status, usage = http("GET", f"{stack.api_url}/v1/usage?days=2", key=key)
+    assert status == 200 and len(usage["days"]) == 2 and usage["days"][0]["runs"] == 1
+    assert usage["budget"] == {
+        "daily_tokens": 0,
+        "used_today": usage["budget"]["used_today"],
+        "remaining_today": None,
+    }
+    assert usage["budget"]["used_today"] > 0
+
     # A task whose window (60 s) is shorter than the slot's age is not caught up.
     status, short = http("GET", f"{stack.api_url}/v1/tasks/{hourly['task']['id']}/runs", key=key)
     assert status == 200 and short["runs"] == []

@@ -31,6 +31,7 @@ EXPECTED = {
     "api-memory-get-core.json": (200, {"block"}),
     "api-memory-insert-passage.json": (201, {"passage"}),
     "api-memory-search.json": (200, {"passages"}),
+    "api-get-usage.json": (200, {"days", "budget"}),
 }
 
 

@@ -10,10 +10,11 @@ For a scheduled delivery `{tenant_id, task_id, scheduled_time}`:
    (with its lateness, and a `run.missed` event) and not run; it touches neither the error count
    nor the lease.
 3. Decide: a disabled task, a task backing off after errors, or a task whose previous run holds its
-   lease gets a `skipped` run (with the reason) and a state update. Then the tenant's daily token
-   budget (one BatchGetItem of its budget and the day's usage): spent, the run is `skipped` with
-   reason `budget_exhausted`, and the day's first such run sends the one `budget.exhausted` event. A lease that expired with its
+   lease gets a `skipped` run (with the reason) and a state update. A lease that expired with its
    run still `running` (a crash or timeout) is first recorded as that run's failure and released.
+   Then the tenant's daily token budget (one BatchGetItem of its budget and the day's usage):
+   spent, the run is `skipped` with reason `budget_exhausted`, and the day's first such run sends
+   the one `budget.exhausted` event.
 4. One transaction takes the task's lease (free or expired), moves the run to `running` and takes
    one of the tenant's K run slots (the one its id hashes to; only if that one is held, one Query
    finds the free ones to try). No slot free: the run stays `queued` and a one-time retry schedule
