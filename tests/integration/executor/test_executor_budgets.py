@@ -14,9 +14,9 @@ from heartbeat.dal.task_state import TaskStateTable
 from heartbeat.dal.usage import UsageTable
 from heartbeat.executor.config import ExecutorConfig
 from heartbeat.executor.handler import ExecutorClients, build_executor
-from heartbeat.executor.runs import RunsService
-from heartbeat.executor.soul import AgentSoulRunner
-from heartbeat.soul.models import SoulSettings
+from heartbeat.executor.runner import AgentSoulRunner
+from heartbeat.runs.service import RunsService
+from heartbeat.soul.resolve import SoulSettings
 from heartbeat.soul.types import ModelError
 from heartbeat.usage.service import UsageService
 from support.api import ApiClient

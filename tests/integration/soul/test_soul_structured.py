@@ -12,9 +12,9 @@ from fakes.anthropic import FakeAnthropic
 from fakes.openai import FakeOpenAI, text_reply
 from fakes.tools import Archive
 
-from heartbeat.executor.soul import run_limits
+from heartbeat.executor.runner import run_limits
 from heartbeat.soul.agent import AgentLimitError, AgentLimits, run_agent
-from heartbeat.soul.models import SoulSettings, resolve_model
+from heartbeat.soul.resolve import SoulSettings, resolve_model
 from heartbeat.soul.retry import RetryPolicy
 from heartbeat.soul.structured import AnswerSchemaError, check_answer
 from heartbeat.soul.types import Model

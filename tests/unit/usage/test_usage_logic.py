@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from heartbeat.soul.models import SoulSettings
 from heartbeat.soul.providers.offline import OfflineModel
+from heartbeat.soul.resolve import SoulSettings
 from heartbeat.soul.structured import minimal_instance
 from heartbeat.soul.types import Message, ModelRequest, Usage
 from heartbeat.usage.budget import BudgetView, DayUsage, lateness, next_utc_day, report

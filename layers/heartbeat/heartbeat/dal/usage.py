@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from heartbeat.dal.dynamo import AWS_ERRORS, deserialize, error_code, value
 from heartbeat.dal.tasks import META_SK
 from heartbeat.errors import DependencyError
-from heartbeat.usage.budget import BudgetView, DayUsage, effective_budget
+from heartbeat.models.usage import BudgetView, DayUsage, effective_budget
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

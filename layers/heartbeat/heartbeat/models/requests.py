@@ -84,6 +84,3 @@ class TaskPatch(_Strict):
     limits: RunLimits | None = None
     catchup_window_seconds: CatchupWindow | None = None
     output_schema: dict[str, Any] | None = None
-
-
-PageLimit = Annotated[int, Field(ge=1, le=100)]

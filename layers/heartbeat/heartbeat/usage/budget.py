@@ -11,66 +11,29 @@ starts at zero: runs resume by themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+
+# The value types live in models (the DAL reads and writes them); re-exported for the logic.
+from heartbeat.models.usage import BudgetView, DayUsage, effective_budget
 
 BUDGET_EXHAUSTED = "budget_exhausted"
 """The reason (its first word) of a run skipped over budget, and the code of the event's data."""
 BUDGET_EXHAUSTED_EVENT = "budget.exhausted"
 RUN_MISSED_EVENT = "run.missed"
 
-
-@dataclass(frozen=True)
-class DayUsage:
-    """One tenant's usage on one UTC day. `input_tokens` are input not read from the prompt cache
-    (written to it included), `cached_tokens` were read from it; with `output_tokens` they make
-    `total_tokens`, what the budget counts."""
-
-    date: str
-    runs: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_tokens: int = 0
-    total_tokens: int = 0
-    cost_usd: float = 0.0
-    exhausted_at: str | None = None  # when the day's budget.exhausted event was sent
-
-    def to_api(self) -> dict[str, object]:
-        return {
-            "date": self.date,
-            "runs": self.runs,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cached_tokens": self.cached_tokens,
-            "cost_usd": round(self.cost_usd, 6),
-        }
-
-
-@dataclass(frozen=True)
-class BudgetView:
-    """A tenant's budget today, as the executor and `GET /v1/usage` see it."""
-
-    daily_tokens: int  # 0: no budget
-    today: DayUsage = field(default_factory=lambda: DayUsage(date=""))
-
-    @property
-    def limited(self) -> bool:
-        return self.daily_tokens > 0
-
-    @property
-    def exhausted(self) -> bool:
-        return self.limited and self.today.total_tokens >= self.daily_tokens
-
-    @property
-    def remaining(self) -> int | None:
-        return max(self.daily_tokens - self.today.total_tokens, 0) if self.limited else None
-
-    def to_api(self) -> dict[str, int | None]:
-        return {
-            "daily_tokens": self.daily_tokens,
-            "used_today": self.today.total_tokens,
-            "remaining_today": self.remaining,
-        }
+__all__ = [
+    "BUDGET_EXHAUSTED",
+    "BUDGET_EXHAUSTED_EVENT",
+    "RUN_MISSED_EVENT",
+    "BudgetView",
+    "DayUsage",
+    "effective_budget",
+    "exhausted_reason",
+    "lateness",
+    "next_utc_day",
+    "report",
+    "utc_day",
+]
 
 
 def utc_day(at: datetime) -> str:
@@ -80,10 +43,6 @@ def utc_day(at: datetime) -> str:
 def next_utc_day(at: datetime) -> datetime:
     """Midnight UTC after `at`: when an exhausted budget starts again."""
     return datetime.combine(at.astimezone(UTC).date() + timedelta(days=1), time(0), tzinfo=UTC)
-
-
-def effective_budget(override: int | None, default: int) -> int:
-    return default if override is None else override
 
 
 def exhausted_reason(view: BudgetView, now: datetime) -> str:
