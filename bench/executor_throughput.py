@@ -70,7 +70,8 @@ def measure() -> dict[str, Any]:
         _, parts, clients = _setup(endpoint)
         executor = build_executor(parts["config"], parts["clients"], env=parts["env"])
         arn = parts["env"]["EXECUTOR_ARN"]
-        slot = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+        # A slot of now: an older one is a late delivery, recorded missed (catch-up window).
+        slot = datetime.now(UTC).replace(second=0, microsecond=0)
 
         def deliver(task_id: str, tenant: str, at: datetime) -> str:
             event = {

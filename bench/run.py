@@ -21,6 +21,7 @@ SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("cold_start", "bench.coldstart", {}),
     ("aws_requests", "bench.requests", {}),
     ("executor", "bench.executor_throughput", {}),
+    ("budgets", "bench.budgets", {}),
     ("tokens", "bench.tokens", {}),
     ("scheduler", "bench.scheduler_lateness", {}),
     ("memory_search", "bench.memory_search", {}),
@@ -63,7 +64,7 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             rows.append(
                 (f"AWS requests: {op}", f"{fig['requests']} (${fig['usd_per_million']}/M ops)", budget)
             )
-    for section in ("executor", "tokens", "scheduler", "notifications"):
+    for section in ("executor", "budgets", "tokens", "scheduler", "notifications"):
         for key, value in results.get(section, {}).items():
             if key.startswith("_") or isinstance(value, dict | list):
                 continue

@@ -66,7 +66,7 @@ def test_the_test_route_sends_a_webhook_test_event(start_stack, data_dir):
 def test_the_cli_creates_tests_and_lists_deliveries(start_stack, data_dir):
     from .conftest import cli
 
-    stack = start_stack(data_dir)
+    start_stack(data_dir)
     key = create_key(data_dir)
     base = ("webhooks", "--data-dir", str(data_dir), "--key", key)
     with webhook_receiver() as receiver:

@@ -23,6 +23,7 @@ from typing import Any
 
 from fakes.server import FakeServer, RecordedRequest, Reply
 from heartbeat.soul.providers.offline import OfflineModel
+from heartbeat.soul.structured import ANSWER_TOOL
 from heartbeat.soul.types import Message, ModelRequest, ModelResponse, ToolCall, ToolSpec
 
 MODEL_ID = "claude-sonnet-4-5"
@@ -132,7 +133,7 @@ class FakeAnthropic(FakeServer):
     def respond(self, request: RecordedRequest) -> Reply:
         body = request.body
         response = self._offline.complete(to_model_request(body))
-        return Reply(200, self.message(body, response))
+        return Reply(200, self.message(body, forced_tool(body, response)))
 
     def message(self, body: Mapping[str, Any], response: ModelResponse) -> dict[str, Any]:
         content: list[dict[str, Any]] = [{"type": "text", "text": response.text}] if response.text else []
@@ -184,6 +185,12 @@ def _cached_prefix(body: Mapping[str, Any]) -> list[Any] | None:
 
 
 def _body_problem(body: Mapping[str, Any]) -> str | None:
+    choice = body.get("tool_choice")
+    if choice is not None:
+        if not body.get("tools"):
+            return "tool_choice may only be specified while providing tools."
+        if choice.get("type") not in ("auto", "any", "tool", "none"):
+            return "tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'"
     if not isinstance(body.get("model"), str) or not body["model"]:
         return "model: Field required"
     if not isinstance(body.get("max_tokens"), int) or body["max_tokens"] < 1:
@@ -286,7 +293,30 @@ def to_model_request(body: Mapping[str, Any]) -> ModelRequest:
     tools = tuple(
         ToolSpec(t["name"], t.get("description", ""), t.get("input_schema") or {})
         for t in body.get("tools") or []
+        if t["name"] != ANSWER_TOOL
     )
+    # The model reads the answer tool's schema as the shape its answer must take.
+    answer_tool = next((t for t in body.get("tools") or [] if t["name"] == ANSWER_TOOL), None)
     return ModelRequest(
-        system=system or "", messages=tuple(messages), tools=tools, max_tokens=body["max_tokens"]
+        system=system or "",
+        messages=tuple(messages),
+        tools=tools,
+        max_tokens=body["max_tokens"],
+        output_schema=answer_tool.get("input_schema") if answer_tool else None,
     )
+
+
+def forced_tool(body: Mapping[str, Any], response: ModelResponse) -> ModelResponse:
+    """`tool_choice` `any` or `tool`: the API makes the model call a tool. The offline agent's
+    final answer (JSON for the answer tool's schema) becomes that call."""
+    choice = body.get("tool_choice") or {}
+    if choice.get("type") not in ("any", "tool") or response.tool_calls:
+        return response
+    names = [t["name"] for t in body.get("tools") or []]
+    name = choice.get("name") or (ANSWER_TOOL if ANSWER_TOOL in names else names[0])
+    try:
+        arguments = json.loads(response.text)
+    except ValueError:
+        arguments = {"text": response.text}
+    call = ToolCall(id="forced-1", name=name, arguments=arguments if isinstance(arguments, dict) else {})
+    return ModelResponse(text="", tool_calls=(call,), stop_reason="tool_use", usage=response.usage)

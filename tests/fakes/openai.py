@@ -10,7 +10,8 @@ Prompt caching is simulated as OpenAI does it, automatically: a request whose pr
 system message) of at least `min_cacheable_tokens` was seen before reports it in
 `usage.prompt_tokens_details.cached_tokens`.
 
-With no reply queued it answers as the offline agent would (`OfflineModel`), with `tool_calls`.
+With no reply queued it answers as the offline agent would (`OfflineModel`), with `tool_calls`; with
+`response_format` `json_schema` (checked as the API does), its answer is JSON for that schema.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ class FakeOpenAI(FakeServer):
                 "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
                 code="unsupported_parameter",
             )
-        problem = _body_problem(body)
+        problem = _body_problem(body) or _response_format_problem(body.get("response_format"))
         if problem:
             return error_reply(400, problem)
         if self.models is not None and body["model"] not in self.models:
@@ -176,6 +177,23 @@ class FakeOpenAI(FakeServer):
             hit = key in self._cache
             self._cache.add(key)
         return size if hit else 0
+
+
+def _response_format_problem(response_format: Any) -> str | None:
+    """Structured output as the API checks it: `{"type": "json_schema", "json_schema": {"name", "schema"}}`."""
+    if response_format is None:
+        return None
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind in ("text", "json_object"):
+        return None
+    if kind != "json_schema":
+        return f"Invalid value: '{kind}'. Supported values are: 'json_object', 'json_schema', and 'text'."
+    spec = response_format.get("json_schema")
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
+        return "Missing required parameter: 'response_format.json_schema.name'."
+    if not isinstance(spec.get("schema", {}), dict):
+        return "Invalid type for 'response_format.json_schema.schema': expected an object."
+    return None
 
 
 def _body_problem(body: Mapping[str, Any]) -> str | None:
@@ -255,4 +273,9 @@ def to_model_request(body: Mapping[str, Any]) -> ModelRequest:
         for t in body.get("tools") or []
     )
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or 4096
-    return ModelRequest(system=system, messages=tuple(messages), tools=tools, max_tokens=max_tokens)
+    response_format = body.get("response_format") or {}
+    structured = response_format.get("type") == "json_schema"
+    schema = (response_format.get("json_schema") or {}).get("schema", {}) if structured else None
+    return ModelRequest(
+        system=system, messages=tuple(messages), tools=tools, max_tokens=max_tokens, output_schema=schema
+    )

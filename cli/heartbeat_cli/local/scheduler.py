@@ -6,7 +6,13 @@ LastModificationDate moved are read (GetSchedule) and re-planned: nothing scans 
 every second, and between fire times the thread sleeps. Deliveries run in a bounded worker pool;
 a failed one is retried per the schedule's RetryPolicy and then dead-lettered, as EventBridge does.
 A schedule with a FlexibleTimeWindow fires each slot at a random time within the window after it;
-the invocation still carries the slot as its scheduled time."""
+the invocation still carries the slot as its scheduled time.
+
+Started again (`catch_up_since`: when the previous stack stopped), the first read of the schedules
+delivers each enabled schedule's latest slot that passed while the stack was stopped, within its
+RetryPolicy's MaximumEventAgeInSeconds (the task's catch-up window), once, as EventBridge's retries would
+have; the executor's slot dedupe makes a slot that had already run a duplicate. Earlier missed
+slots are not replayed, and the plan goes on from the next slot after now."""
 
 from __future__ import annotations
 
@@ -80,6 +86,7 @@ class LocalScheduler:
         workers: int = 8,
         next_fire: NextFire | None = None,
         flexible_offset: Callable[[timedelta], timedelta] | None = None,
+        catch_up_since: datetime | None = None,
     ) -> None:
         self._client = client
         self._invoke = invoke
@@ -98,6 +105,8 @@ class LocalScheduler:
         self._in_flight = 0
         self._busy = False
         self._resync = True
+        # The first read of the schedules delivers the slots missed since then (None: a first start).
+        self._catch_up_since = catch_up_since
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -197,6 +206,7 @@ class LocalScheduler:
                 if arn not in self._planned or self._planned[arn].schedule.modified != modified
             ]
         now = self._clock.now()
+        since, self._catch_up_since = self._catch_up_since, None
         for _arn, name, group in changed:
             try:
                 schedule = ScheduleDefinition.from_api(self._client.get_schedule(Name=name, GroupName=group))
@@ -204,11 +214,40 @@ class LocalScheduler:
                 if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                     continue  # deleted between the list and the read: the next sync drops it
                 raise
-            self._plan(schedule, self._first_fire(schedule, now))
+            first = self._first_fire(schedule, now)
+            self._plan(schedule, first)
+            missed = self._latest_missed(schedule, now, since) if since is not None else None
+            if missed is not None:
+                log.info("%s: delivering slot %s, missed while the stack was stopped", schedule.name, missed)
+                with self._lock:
+                    delete_after = first is None and schedule.delete_after_completion
+                    heapq.heappush(
+                        self._heap,
+                        _Due(
+                            now,
+                            next(self._seq),
+                            schedule.arn,
+                            0,
+                            Invocation(schedule, missed, str(uuid.uuid4())),
+                            delete_after,
+                        ),
+                    )
         log.debug("schedules re-read: %d changed of %d", len(changed), len(listed))
 
     def _first_fire(self, schedule: ScheduleDefinition, now: datetime) -> datetime | None:
         return self._following(schedule, now) if schedule.enabled else None
+
+    def _latest_missed(self, schedule: ScheduleDefinition, now: datetime, since: datetime) -> datetime | None:
+        """The last slot after `since` and at or before `now`, within the schedule's event age."""
+        if not schedule.enabled:
+            return None
+        floor = max(now - schedule.max_event_age, since)
+        latest = None
+        fire = self._following(schedule, floor)
+        while fire is not None and fire <= now:
+            latest = fire
+            fire = self._following(schedule, fire)
+        return latest
 
     def _following(self, schedule: ScheduleDefinition, after: datetime) -> datetime | None:
         try:

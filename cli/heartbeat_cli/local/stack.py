@@ -123,7 +123,7 @@ class LocalStack:
         from heartbeat_cli.local.runtime import RuntimeInfo, clear_runtime, running_stack, write_runtime
         from heartbeat_cli.local.saver import StateSaver
         from heartbeat_cli.local.scheduler import LocalScheduler
-        from heartbeat_cli.local.state import StateStore
+        from heartbeat_cli.local.state import STOPPED_FILE, StateStore, last_stopped, mark_stopped
 
         data_dir = self.options.data_dir.resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -151,6 +151,8 @@ class LocalStack:
             template=template,
         )
         store = StateStore(data_dir)
+        stopped_at = last_stopped(data_dir) if (data_dir / "scheduler.json").exists() else None
+        (data_dir / STOPPED_FILE).unlink(missing_ok=True)  # a crash from here on: the last save's time
         restored = store.restore(clients)
         log.info("restored %s from %s", ", ".join(restored) or "nothing", data_dir)
         refresh_next_runs(clients["dynamodb"], names.table("TasksTable"), self.clock.now())
@@ -189,6 +191,7 @@ class LocalStack:
             sqs=clients["sqs"],
             workers=self.options.workers,
             next_fire=self._next_fire,
+            catch_up_since=stopped_at,  # slots missed while stopped, within their catch-up window
         )
         self.scheduler = scheduler
         api = Containers(lambda: _api_handler(env, clients, scheduler), self.options.workers)
@@ -224,6 +227,7 @@ class LocalStack:
         self._exit.callback(saver.stop)  # runs after the scheduler and the server have stopped
         notifier.start()
         self._exit.callback(notifier.stop)  # after the server and the scheduler: their events go out
+        self._exit.callback(lambda: mark_stopped(data_dir, self.clock.now()))
         scheduler.start()
         self._exit.callback(scheduler.stop)
         server.start()

@@ -226,3 +226,28 @@ _LOADERS = {
     "s3": _load_s3,
     "secretsmanager": _load_secretsmanager,
 }
+
+
+# --- when the stack last stopped: where the local scheduler's catch-up starts --------------------
+
+STOPPED_FILE = "stopped.json"
+
+
+def mark_stopped(data_dir: Path, at: datetime) -> None:
+    """Record when the stack stopped (its clock's time), for the next start's catch-up."""
+    write_json_atomic(data_dir / STOPPED_FILE, {"stopped_at": at.timestamp()})
+
+
+def last_stopped(data_dir: Path) -> datetime | None:
+    """When the stack that last served `data_dir` stopped: as it recorded, or (it did not stop
+    cleanly) when it last saved state; None for a data dir no stack has used."""
+    from datetime import UTC
+
+    marker = data_dir / STOPPED_FILE
+    if marker.exists():
+        try:
+            return datetime.fromtimestamp(float(json.loads(marker.read_text())["stopped_at"]), UTC)
+        except (ValueError, KeyError, TypeError):
+            pass
+    saved = [p.stat().st_mtime for p in (data_dir / f"{s}.json" for s in PERSISTED) if p.exists()]
+    return datetime.fromtimestamp(max(saved), UTC) if saved else None

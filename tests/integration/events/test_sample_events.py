@@ -37,6 +37,7 @@ EXPECTED = {
     "api-delete-conversation.json": (200, {"ok", "id"}),
     "api-create-webhook.json": (201, {"webhook"}),
     "api-list-webhooks.json": (200, {"webhooks"}),
+    "api-get-usage.json": (200, {"days", "budget"}),
 }
 SAMPLE_RUN = "run_01jdqm6a0n8g2x3k4y5z6a7b8c"
 SAMPLE_CONVERSATION = "daily-standup"

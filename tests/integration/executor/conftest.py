@@ -129,6 +129,7 @@ def make_harness(aws: Any, clock: Clock | None = None, **env: str) -> Harness:
         ExecutorConfig.from_env(environment),
         ExecutorClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, s3=aws.s3, sqs=aws.sqs),
         soul=soul,
+        env=environment,
         clock=clock,
     )
     return Harness(aws=aws, clock=clock, model=model, executor=executor, api=ApiClient(aws))

@@ -25,8 +25,9 @@ ALLOWED: dict[str, set[str]] = {
     "tools": {"memory", "soul.types"},
     "runs": {"models", "dal"},
     "conversations": {"models", "dal"},
-    "executor": {"models", "dal", "schedule", "soul", "memory", "tools", "notify"},
-    "api": {"models", "tasks", "runs", "memory", "soul", "dal", "conversations", "notify"},
+    "usage": {"models", "dal", "soul.types"},
+    "executor": {"models", "dal", "schedule", "soul", "memory", "tools", "notify", "usage"},
+    "api": {"models", "tasks", "runs", "memory", "soul", "dal", "conversations", "notify", "usage"},
 }
 
 

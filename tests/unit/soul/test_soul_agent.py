@@ -225,7 +225,7 @@ def test_the_token_budget_stops_the_next_call_but_keeps_an_answer_already_given(
     assert caught.value.limit == "tokens"
     assert len(looping.requests) == 2  # 600 tokens after the first call, 1200 after the second
     assert caught.value.usage.total_tokens == 1200
-    assert "max_tokens_per_run=1000" in str(caught.value)
+    assert "limits.max_tokens=1000" in str(caught.value)
 
     answering = ScriptedModel([answer("a long answer", tokens=5000)])
     result = run(answering, limits=AgentLimits(max_tokens_per_run=1000))

@@ -17,10 +17,10 @@ from aws_lambda_powertools.event_handler.depends import DependencyResolutionErro
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from heartbeat.api import responses
-from heartbeat.api.routes import conversations, memory, runs, tasks, webhooks
+from heartbeat.api.routes import conversations, memory, runs, tasks, usage, webhooks
 from heartbeat.errors import HeartbeatError
 
-ROUTE_MODULES = (tasks, runs, memory, conversations, webhooks)
+ROUTE_MODULES = (tasks, runs, memory, conversations, usage, webhooks)
 
 
 class ApiResolver(APIGatewayHttpResolver):

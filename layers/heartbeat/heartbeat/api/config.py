@@ -24,3 +24,4 @@ class ApiConfig(FunctionConfig):
     notifications_queue_url: str = Field(default="", alias="NOTIFICATIONS_QUEUE_URL")
     webhook_secret_prefix: str = Field(default="heartbeat-webhooks/local", alias="WEBHOOK_SECRET_PREFIX")
     allow_private_targets: bool = Field(default=False, alias="ALLOW_PRIVATE_NETWORK_TARGETS")
+    daily_token_budget: int = Field(default=0, alias="DAILY_TOKEN_BUDGET", ge=0)

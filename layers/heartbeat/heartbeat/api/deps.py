@@ -4,8 +4,9 @@ passed in (tests pass moto-backed clients; nothing is patched)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,6 +14,7 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.request import Request
 
 from heartbeat.api.config import ApiConfig
+from heartbeat.timeutil import utcnow
 
 if TYPE_CHECKING:
     from heartbeat.conversations.service import ConversationService
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from heartbeat.runs.invoker import RunInvoker
     from heartbeat.runs.service import RunsService
     from heartbeat.tasks.service import TaskService
+    from heartbeat.usage.service import UsageService
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Services:
         clients: AwsClients,
         invoker: RunInvoker | None = None,
         env: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
         self.clients = clients
@@ -63,6 +67,8 @@ class Services:
         # How run-now hands a run to the executor: an async Lambda invoke unless overridden (the
         # local stack passes one that runs the executor in process).
         self.invoker = invoker
+        # What "today" is for usage and budgets (tests pass their own).
+        self.clock: Callable[[], datetime] = clock or utcnow
 
     @cached_property
     def tasks(self) -> TaskService:
@@ -153,6 +159,17 @@ class Services:
             WebhookSecrets(self.clients.secretsmanager, config.webhook_secret_prefix),
             EventQueue(self.clients.sqs, config.notifications_queue_url),
             WebhookPolicy(allow_private=config.allow_private_targets),
+        )
+
+    @cached_property
+    def usage(self) -> UsageService:
+        from heartbeat.dal.usage import UsageTable
+        from heartbeat.usage.service import UsageService
+
+        return UsageService(
+            UsageTable(self.clients.dynamodb, self.config.runs_table, self.config.tasks_table),
+            default_budget=self.config.daily_token_budget,
+            clock=self.clock,
         )
 
 

@@ -67,17 +67,22 @@ class SchedulesGateway:
         one_time: bool,
         create: bool,
         flexible_window_minutes: int = 0,
+        max_event_age_seconds: int | None = None,
     ) -> None:
         """Create, or replace whole (UpdateSchedule replaces every field), one schedule. With a
         flexible window, EventBridge invokes at a random time up to that many minutes after each
-        slot; the slot itself is still what `<aws.scheduler.scheduled-time>` carries."""
+        slot; the slot itself is still what `<aws.scheduler.scheduled-time>` carries.
+        `max_event_age_seconds` (60-86400): the task's catch-up window, after which EventBridge
+        stops retrying a delivery the executor would only record as missed (default: the target's)."""
         target: dict[str, Any] = {
             "Arn": self._target.executor_arn,
             "RoleArn": self._target.role_arn,
             "Input": schedule_input(tenant_id, task_id),
             "RetryPolicy": {
                 "MaximumRetryAttempts": self._target.max_retries,
-                "MaximumEventAgeInSeconds": self._target.max_event_age_seconds,
+                "MaximumEventAgeInSeconds": min(
+                    max(max_event_age_seconds or self._target.max_event_age_seconds, 60), 86_400
+                ),
             },
         }
         if self._target.dlq_arn:
@@ -110,6 +115,7 @@ class SchedulesGateway:
                     one_time=one_time,
                     create=True,
                     flexible_window_minutes=flexible_window_minutes,
+                    max_event_age_seconds=max_event_age_seconds,
                 )
                 return
             if isinstance(exc, ClientError) and code == "ValidationException":

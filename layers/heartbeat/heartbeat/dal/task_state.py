@@ -234,6 +234,7 @@ class TaskStateTable:
         runs: RunsTable,
         record: Run,
         slot: int | None,
+        usage_item: dict[str, Any] | None = None,
     ) -> FinishResult:
         """In one transaction: write the run's final `record` (if it is still `running`, or was
         marked `lease_expired` by the delivery that released its dead lease), record it in the
@@ -241,7 +242,8 @@ class TaskStateTable:
         slot back (if this run still holds it).
 
         Each part keeps its own condition: when one fails the transaction is tried again without it,
-        so a lost lease or slot never stops the record (as separate writes would behave). The
+        so a lost lease or slot never stops the record (as separate writes would behave). With
+        `usage_item` (`UsageTable.add_item`) the run's usage is added to its day in the same write. The
         task's `next_run_at` is written only if the task is unchanged since it was read (a PATCH
         computes its own): a changed task is tried again without it, then without the task. A
         failed run of a task changed meanwhile (re-enabled, edited) records its status but not its
@@ -262,6 +264,8 @@ class TaskStateTable:
         }
         if slot is not None:
             parts["slot"] = [runs.release_slot_item(tenant_id, slot, run_id)]
+        if usage_item is not None:  # the run's tokens added to its tenant's day (no condition)
+            parts["usage"] = [usage_item]
         choice = dict.fromkeys(parts, 0)  # which alternative of each part is tried; gone: dropped
         # Each failed condition drops an alternative; conflicts alone get _CONFLICTS' attempts.
         attempts = replace(_CONFLICTS, attempts_max=sum(map(len, parts.values())) + _CONFLICTS.attempts_max)

@@ -29,3 +29,6 @@ class ExecutorConfig(FunctionConfig):
     default_lease_seconds: int = Field(default=900, ge=30, alias="DEFAULT_LEASE_SECONDS")
     # The notifications queue a run's webhook events go to (empty: no webhooks in this deployment).
     notifications_queue_url: str = Field(default="", alias="NOTIFICATIONS_QUEUE_URL")
+    # The deployment's daily token budget per tenant (UTC days; 0: none). A tenant's own, set with
+    # `heartbeat tenants set-budget`, overrides it.
+    daily_token_budget: int = Field(default=0, ge=0, alias="DAILY_TOKEN_BUDGET")

@@ -6,20 +6,28 @@ For a scheduled delivery `{tenant_id, task_id, scheduled_time}`:
 2. Claim the slot: a conditional put of a `queued` run record whose id is derived from (tenant,
    task, scheduled time). A delivery that finds the record is a duplicate and does nothing (unless
    the run has sat `queued` longer than a minute: its delivery died, and this one carries it on).
+   A delivery later than the task's `catchup_window_seconds` after its slot is recorded `missed`
+   (with its lateness, and a `run.missed` event) and not run; it touches neither the error count
+   nor the lease.
 3. Decide: a disabled task, a task backing off after errors, or a task whose previous run holds its
    lease gets a `skipped` run (with the reason) and a state update. A lease that expired with its
    run still `running` (a crash or timeout) is first recorded as that run's failure and released.
+   Then the tenant's daily token budget (one BatchGetItem of its budget and the day's usage):
+   spent, the run is `skipped` with reason `budget_exhausted`, and the day's first such run sends
+   the one `budget.exhausted` event.
 4. One transaction takes the task's lease (free or expired), moves the run to `running` and takes
    one of the tenant's K run slots (the one its id hashes to; only if that one is held, one Query
    finds the free ones to try). No slot free: the run stays `queued` and a one-time retry schedule
    redelivers it later (never dropped; recorded `skipped` after MAX_QUEUE_SECONDS).
-5. Run the Soul; one transaction records the run (output over 64 KiB to S3 first), the task's
+5. Run the Soul (bounded by the task's `limits`); one transaction records the run (output over
+   64 KiB to S3 first, its usage added to the tenant's day), the task's
    state (errors, backoff, auto-disable; the schedules are disabled after it) and releases the
    lease and the tenant slot.
 
-A scheduled run that runs costs five AWS requests besides the Soul's model and tool calls: the
-task's GetItem, the claim's PutItem, the start and finish transactions, and the Soul's read of the
-tenant's core memory (a Query). `bench/executor_throughput.py` measures it; a test holds it.
+A scheduled run that runs costs six AWS requests besides the Soul's model and tool calls: the
+task's GetItem, the claim's PutItem, the budget's BatchGetItem, the start and finish transactions
+(the finish also adds the run to its day's usage), and the Soul's read of the tenant's core memory
+(a Query). `bench/executor_throughput.py` measures it; a test holds it.
 
 Run-now (and the retry schedule) send the queued run's `run_id` and enter at step 3. Manual runs
 skip the disabled and backoff checks but hold the lease and count against the tenant's limit.
@@ -31,7 +39,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -42,9 +50,17 @@ from heartbeat.errors import DependencyError, HeartbeatError, NotFoundError
 from heartbeat.executor.backoff import backoff_until
 from heartbeat.executor.runner import SoulRequest, SoulResult, SoulRunner
 from heartbeat.models.executor_event import ExecutorEvent
-from heartbeat.models.run import Run, slot_run_id
+from heartbeat.models.run import Run, run_to_api, slot_run_id
 from heartbeat.soul.types import ModelError, Usage
 from heartbeat.timeutil import iso, parse_iso, utcnow
+from heartbeat.usage.budget import (
+    BUDGET_EXHAUSTED_EVENT,
+    RUN_MISSED_EVENT,
+    exhausted_reason,
+    lateness,
+    next_utc_day,
+    utc_day,
+)
 
 if TYPE_CHECKING:
     from heartbeat.dal.artifacts import OutputStore, TranscriptStore
@@ -53,22 +69,39 @@ if TYPE_CHECKING:
     from heartbeat.dal.runs import RunsTable
     from heartbeat.dal.schedules import SchedulesGateway
     from heartbeat.dal.task_state import TaskStateTable
+    from heartbeat.dal.usage import UsageTable
     from heartbeat.models.task import Task
+    from heartbeat.usage.budget import BudgetView
+    from heartbeat.usage.prices import PriceTable
 
 logger = logging.getLogger(__name__)
 
-OutcomeStatus = Literal["ok", "error", "skipped", "queued", "duplicate", "orphan", "ignored"]
+OutcomeStatus = Literal["ok", "error", "skipped", "missed", "queued", "duplicate", "orphan", "ignored"]
 MAX_ERROR_CHARS = 2000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
+class OutcomeEvent:
+    """An event this delivery produced, for the delivery layer to publish (`run.missed`,
+    `budget.exhausted`). `key` is stable across duplicate deliveries: one event per key."""
+
+    type: str
+    key: str
+    tenant_id: str
+    task_id: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """What one delivery did. `run` is the record it wrote (none for duplicates and orphans)."""
+    """What one delivery did. `run` is the record it wrote (none for duplicates and orphans);
+    `events` what it has for the delivery layer to send."""
 
     status: OutcomeStatus
     run: Run | None = None
     reason: str | None = None
+    events: tuple[OutcomeEvent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +115,7 @@ class ExecutorPolicy:
     stale_queued: timedelta = timedelta(seconds=60)  # a queued run this old lost its delivery
     first_retry: timedelta = timedelta(seconds=30)
     max_retry: timedelta = timedelta(minutes=5)
+    daily_token_budget: int = 0  # the deployment's DailyTokenBudget; 0: none (a tenant may have its own)
 
 
 @dataclass
@@ -95,6 +129,8 @@ class ExecutorDeps:
     transcripts: TranscriptStore
     soul: SoulRunner
     events: EventQueue | None = None  # where a run's webhook events go (None: nobody listens)
+    usage: UsageTable | None = None  # None: no usage counted and no budget (bare test setups)
+    prices: PriceTable | None = None  # None: runs have no cost_usd
 
 
 def schedule_next_run(task: Task, now: datetime) -> str | None:
@@ -185,6 +221,9 @@ class Executor:
                 return Outcome("duplicate", reason=f"slot {ev.slot} was already claimed by run {run.id}")
             run = stale
         self._notify(run)
+        late = (now - ev.scheduled_time).total_seconds()
+        if run.trigger == "schedule" and late > task.catchup_window_seconds:
+            return self._miss(run, snapshot, late, now)
         return self._process(run, ev, now, snapshot, remaining, executor_arn)
 
     # -- deciding ----------------------------------------------------------------------------
@@ -220,6 +259,10 @@ class Executor:
         reason = self._skip_reason(run, snapshot, now)
         if reason is not None:
             return self._skip(run, snapshot, reason, now)
+        if self._d.usage is not None:
+            budget = self._d.usage.budget(run.tenant_id, utc_day(now), default=self._p.daily_token_budget)
+            if budget.exhausted:
+                return self._over_budget(run, snapshot, budget, now)
 
         lease_until = now + timedelta(milliseconds=max(remaining(), 0)) + self._p.lease_margin
         started_at = self._clock()
@@ -297,10 +340,92 @@ class Executor:
         return f"the previous run {snapshot.lease_run_id} is still running (it holds the task until {until})"
 
     # -- outcomes without a run --------------------------------------------------------------
-    def _skip(self, run: Run, snapshot: TaskSnapshot | None, reason: str, now: datetime) -> Outcome:
-        final = run.evolve(
-            status="skipped", reason=reason, finished_at=iso(now), expires_at=self._expires(now)
+    def _miss(self, run: Run, snapshot: TaskSnapshot, late: float, now: datetime) -> Outcome:
+        """A delivery later than the task's catch-up window: recorded `missed`, not run, counted as
+        neither success nor error (the error count, backoff and lease are untouched)."""
+        window = snapshot.task.catchup_window_seconds
+        reason = (
+            f"missed: the delivery arrived {lateness(late)} after its slot {run.scheduled_at}, later than the "
+            f"task's catchup_window_seconds={window}, so it was not run"
         )
+        outcome = self._skip(run, snapshot, reason, now, status="missed")
+        if outcome.status != "missed" or outcome.run is None:
+            return outcome
+        events = (self._run_event(RUN_MISSED_EVENT, outcome.run),)
+        self._publish_events(snapshot, events, now)
+        return replace(outcome, events=events)
+
+    def _over_budget(self, run: Run, snapshot: TaskSnapshot, budget: BudgetView, now: datetime) -> Outcome:
+        """The tenant's daily tokens are spent: the run is skipped; the first such run of the UTC
+        day (a conditional write decides which) sends the day's one `budget.exhausted` event."""
+        outcome = self._skip(run, snapshot, exhausted_reason(budget, now), now)
+        if outcome.status != "skipped" or self._d.usage is None:
+            return outcome
+        day = budget.today.date or utc_day(now)
+        if not self._d.usage.mark_exhausted(run.tenant_id, day, iso(now)):
+            return outcome
+        event = OutcomeEvent(
+            type=BUDGET_EXHAUSTED_EVENT,
+            key=f"{run.tenant_id}:{day}:{BUDGET_EXHAUSTED_EVENT}",
+            tenant_id=run.tenant_id,
+            task_id=run.task_id,
+            data={
+                "budget": {**budget.to_api(), "date": day, "resumes_at": iso(next_utc_day(now))},
+                "run": run_to_api(outcome.run) if outcome.run else None,
+            },
+        )
+        self._publish_events(snapshot, (event,), now)
+        return replace(outcome, events=(event,))
+
+    def _publish_events(
+        self, snapshot: TaskSnapshot, events: tuple[OutcomeEvent, ...], now: datetime
+    ) -> None:
+        """Send events this delivery decided (`run.missed`, `budget.exhausted`) to the tenant's
+        webhooks, when one listens. The event id derives from the event's key, so a repeat is one
+        event; a queue failure never fails the delivery."""
+        if self._d.events is None or not snapshot.subscriptions:
+            return
+        from heartbeat.models.task import task_to_api
+        from heartbeat.notify.events import Event, event_id, wanted
+
+        built = [
+            Event(
+                id=event_id(e.key),
+                type=e.type,
+                timestamp=iso(now),
+                tenant_id=e.tenant_id,
+                task_id=e.task_id,
+                data={"task": task_to_api(snapshot.task), **e.data},
+            )
+            for e in events
+        ]
+        chosen = wanted(built, snapshot.subscriptions)
+        if not chosen:
+            return
+        try:
+            self._d.events.publish(snapshot.task.tenant_id, [e.to_message() for e in chosen])
+        except DependencyError as exc:
+            logger.error("queueing %d webhook events failed: %s", len(chosen), exc.message)
+
+    def _run_event(self, kind: str, run: Run) -> OutcomeEvent:
+        return OutcomeEvent(
+            type=kind,
+            key=f"{run.id}:{kind}",
+            tenant_id=run.tenant_id,
+            task_id=run.task_id,
+            data={"run": run_to_api(run)},
+        )
+
+    def _skip(
+        self,
+        run: Run,
+        snapshot: TaskSnapshot | None,
+        reason: str,
+        now: datetime,
+        *,
+        status: Literal["skipped", "missed"] = "skipped",
+    ) -> Outcome:
+        final = run.evolve(status=status, reason=reason, finished_at=iso(now), expires_at=self._expires(now))
         if not self._d.runs.save_if(final, ("queued",)):
             return Outcome("duplicate", run, f"run {run.id} was decided by another delivery")
         if snapshot is not None:
@@ -309,7 +434,7 @@ class Executor:
                 run.tenant_id,
                 run.task_id,
                 RunState(
-                    last_status="skipped",
+                    last_status=status,
                     last_run_at=iso(now),
                     last_run_id=run.id,
                     next_run_at=self._next_run(task, now),
@@ -318,8 +443,8 @@ class Executor:
             )
             if run.trigger == "schedule" and not task.enabled and task.state.disabled_reason:
                 self._disable_schedules(task)  # the executor disabled it: make sure its schedules are off
-        logger.info("run skipped: %s", reason)
-        return Outcome("skipped", final, reason)
+        logger.info("run %s: %s", status, reason)
+        return Outcome(status, final, reason)
 
     def _requeue(
         self, run: Run, ev: ExecutorEvent, snapshot: TaskSnapshot, now: datetime, executor_arn: str | None
@@ -422,6 +547,8 @@ class Executor:
                     prompt=task.prompt,
                     history=history,
                     remaining_ms=remaining,
+                    limits=task.effective_limits(),
+                    output_schema=task.output_schema,
                 )
             )
         except ModelError as exc:
@@ -469,7 +596,14 @@ class Executor:
                     f"the run answered, but its turns could not be added to the conversation: {exc.message}"
                 )
         return self._finish(
-            run, snapshot, started, slot, output=result.output, usage=result.usage, error=error
+            run,
+            snapshot,
+            started,
+            slot,
+            output=result.output,
+            usage=result.usage,
+            error=error,
+            output_json=result.output_json,
         )
 
     def _finish(
@@ -483,10 +617,13 @@ class Executor:
         usage: Usage | None = None,
         error: str | None = None,
         terminal: bool = False,
+        output_json: str | None = None,
     ) -> Outcome:
         task = snapshot.task
         finished = self._clock()
         status: Literal["ok", "error"] = "error" if error is not None else "ok"
+        spent = usage or Usage()
+        cost = self._d.prices.cost(run.model or task.model, spent) if self._d.prices is not None else None
         record = run.evolve(
             status=status,
             finished_at=iso(finished),
@@ -494,6 +631,10 @@ class Executor:
             usage=usage.to_dict() if usage is not None else None,
             error=error,
             expires_at=self._expires(finished),
+            cost_usd=cost,
+            output_json=output_json
+            if output_json is None or len(output_json) <= MAX_INLINE_OUTPUT_BYTES
+            else None,
             **self._output_fields(run, output),
         )
         state, disable = self._run_state(
@@ -512,6 +653,11 @@ class Executor:
             runs=self._d.runs,
             record=record,
             slot=slot,
+            usage_item=(
+                self._d.usage.add_item(run.tenant_id, utc_day(finished), spent, cost)
+                if self._d.usage is not None
+                else None
+            ),
         )
         if not written.record:
             logger.warning("run %s was moved on by another writer; its record was not replaced", run.id)
@@ -646,10 +792,12 @@ class Executor:
 
 def _is_terminal(exc: ModelError) -> bool:
     """Errors retrying cannot fix (bad key, unknown model or provider, invalid request). A run
-    that hit its own step/token/time bound is terminal for that run only, and counts once."""
+    that hit its own step/token/time bound, or whose answer did not match the task's output_schema,
+    is terminal for that run only, and counts once."""
     from heartbeat.soul.agent import AgentLimitError
+    from heartbeat.soul.structured import AnswerSchemaError
 
-    return not exc.transient and not isinstance(exc, AgentLimitError)
+    return not exc.transient and not isinstance(exc, AgentLimitError | AnswerSchemaError)
 
 
 __all__ = [
@@ -658,5 +806,6 @@ __all__ = [
     "ExecutorDeps",
     "ExecutorPolicy",
     "Outcome",
+    "OutcomeEvent",
     "schedule_next_run",
 ]

@@ -28,6 +28,7 @@ _STATUS_METRIC = {
     "ok": "RunsOk",
     "error": "RunsError",
     "skipped": "RunsSkipped",
+    "missed": "RunsMissed",
     "queued": "RunsQueued",
     "duplicate": "DuplicateDeliveries",
     "orphan": "OrphanDeliveries",
@@ -71,14 +72,18 @@ def build_executor(
     from heartbeat.dal.runs import RunsTable
     from heartbeat.dal.schedules import SchedulesGateway, ScheduleTarget
     from heartbeat.dal.task_state import TaskStateTable
+    from heartbeat.dal.usage import UsageTable
     from heartbeat.executor.core import Executor, ExecutorDeps, ExecutorPolicy
+    from heartbeat.soul.resolve import SoulSettings
+    from heartbeat.usage.prices import PriceTable
 
+    settings = SoulSettings.from_env(env)
     if soul is None:
         from heartbeat.executor.runner import AgentSoulRunner
-        from heartbeat.soul.resolve import ProviderClients, SoulSettings
+        from heartbeat.soul.resolve import ProviderClients
 
         soul = AgentSoulRunner(
-            SoulSettings.from_env(env),
+            settings,
             memory_client=clients.dynamodb,
             memory_table=config.memory_table,
             provider_clients=ProviderClients(bedrock_runtime=clients.bedrock_runtime),
@@ -103,6 +108,8 @@ def build_executor(
         ),
         soul=soul,
         events=_event_queue(config, clients),
+        usage=UsageTable(clients.dynamodb, config.runs_table, config.tasks_table),
+        prices=PriceTable.from_settings(settings),
     )
     policy = ExecutorPolicy(
         max_consecutive_errors=config.max_consecutive_errors,
@@ -110,6 +117,7 @@ def build_executor(
         retention=timedelta(days=config.run_retention_days),
         max_queue=timedelta(seconds=config.max_queue_seconds),
         default_lease=timedelta(seconds=config.default_lease_seconds),
+        daily_token_budget=config.daily_token_budget,
     )
     return Executor(deps, policy, clock=clock, on_run=on_run)
 
@@ -176,6 +184,17 @@ class ExecutorHandler:
             "status": outcome.status,
             "run_id": outcome.run.id if outcome.run else None,
             "reason": outcome.reason,
+            # What the delivery layer publishes (run.missed, budget.exhausted), one per key.
+            "events": [
+                {
+                    "type": e.type,
+                    "key": e.key,
+                    "tenant_id": e.tenant_id,
+                    "task_id": e.task_id,
+                    "data": dict(e.data),
+                }
+                for e in outcome.events
+            ],
         }
 
     def _bind_run(self, run: Run) -> None:

@@ -8,13 +8,14 @@ their own `resolve` (a fake `Model` at the LLM boundary) and keep everything els
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from heartbeat.soul.types import Message, Model, Usage
+from heartbeat.soul.types import Message, Model, ModelError, Usage
 
 if TYPE_CHECKING:
+    from heartbeat.soul.agent import AgentLimits
     from heartbeat.soul.resolve import SoulSettings
 
 
@@ -27,6 +28,10 @@ class SoulRequest:
     prompt: str
     history: Sequence[Message]
     remaining_ms: Callable[[], int]
+    limits: Mapping[str, int] | None = None
+    """The task's run limits (`max_steps`, `max_tokens`, `timeout_seconds`); None: the Soul's own."""
+    output_schema: Mapping[str, Any] | None = None
+    """The task's `output_schema`: the answer must be JSON matching it (`SoulResult.output_json`)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class SoulResult:
     new_messages: tuple[Message, ...]
     steps: int = 0
     tool_calls: int = 0
+    output_json: str | None = None
+    """With an `output_schema`: the answer as compact JSON text, checked against the schema."""
 
 
 class SoulRunner(Protocol):
@@ -82,14 +89,39 @@ class AgentSoulRunner:
             prompt=request.prompt,
             history=request.history,
             tools=run_toolset(store, run_id=request.run_id, task_id=request.task_id),
-            limits=self._settings.agent_limits(),
+            limits=run_limits(self._settings.agent_limits(), request.limits),
             remaining_ms=request.remaining_ms,
             retry=self._settings.retry_policy(),
+            output_schema=request.output_schema,
         )
+        output_json = None
+        if request.output_schema is not None:
+            from heartbeat.soul.structured import check_answer
+
+            try:
+                output_json = check_answer(result.output, request.output_schema)
+            except ModelError as exc:
+                exc.usage = result.usage
+                raise
         return SoulResult(
             output=result.output,
             usage=result.usage,
             new_messages=tuple(result.new_messages),
             steps=result.steps,
             tool_calls=result.tool_calls,
+            output_json=output_json,
         )
+
+
+def run_limits(base: AgentLimits, task_limits: Mapping[str, int] | None) -> AgentLimits:
+    """The agent's limits for one run: the task's `limits` over the deployment's settings."""
+    if not task_limits:
+        return base
+    changes: dict[str, Any] = {}
+    if "max_steps" in task_limits:
+        changes["max_steps"] = int(task_limits["max_steps"])
+    if "max_tokens" in task_limits:
+        changes["max_tokens_per_run"] = int(task_limits["max_tokens"])
+    if "timeout_seconds" in task_limits:
+        changes["timeout_s"] = float(task_limits["timeout_seconds"])
+    return replace(base, **changes)

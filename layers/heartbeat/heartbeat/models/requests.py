@@ -41,6 +41,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+MAX_OUTPUT_SCHEMA_BYTES = 8 * 1024
+CatchupWindow = Annotated[int, Field(ge=60, le=86_400)]
+
+
+class RunLimits(_Strict):
+    """Per-run limits (section 10). A field left out keeps its default (PATCH: its current value)."""
+
+    max_steps: Annotated[int, Field(ge=1, le=50)] | None = None
+    max_tokens: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    timeout_seconds: Annotated[int, Field(ge=30, le=840)] | None = None
+
+    def sent(self) -> dict[str, int]:
+        return {
+            name: getattr(self, name) for name in self.model_fields_set if getattr(self, name) is not None
+        }
+
+
 class TaskCreate(_Strict):
     name: Name
     prompt: Prompt
@@ -52,6 +69,9 @@ class TaskCreate(_Strict):
     enabled: bool = True
     alert_after_errors: AlertAfterErrors = 3
     flexible_window_minutes: FlexibleWindow = 0
+    limits: RunLimits | None = None
+    catchup_window_seconds: CatchupWindow | None = None
+    output_schema: dict[str, Any] | None = None
 
 
 class TaskPatch(_Strict):
@@ -68,3 +88,6 @@ class TaskPatch(_Strict):
     enabled: bool | None = None
     alert_after_errors: AlertAfterErrors | None = None
     flexible_window_minutes: FlexibleWindow | None = None
+    limits: RunLimits | None = None
+    catchup_window_seconds: CatchupWindow | None = None
+    output_schema: dict[str, Any] | None = None

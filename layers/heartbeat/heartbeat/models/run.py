@@ -1,7 +1,8 @@
 """A run: one execution (or skip) of one task's slot, as stored in the Runs table and as answered.
 
-Status moves `queued` -> `running` -> `ok` | `error`, or `queued` -> `skipped`. `queued` and
-`running` are visible while a run is in flight; `ok`, `error` and `skipped` are final.
+Status moves `queued` -> `running` -> `ok` | `error`, or `queued` -> `skipped`, or `queued` ->
+`missed` (a delivery later than the task's catch-up window). `queued` and `running` are visible
+while a run is in flight; `ok`, `error`, `skipped` and `missed` are final.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any, Literal
 
 from heartbeat.ids import encode_ulid
 
-RunStatus = Literal["queued", "running", "ok", "error", "skipped"]
+RunStatus = Literal["queued", "running", "ok", "error", "skipped", "missed"]
 Trigger = Literal["schedule", "manual"]
 
 RUN_SK_PREFIX = "run#"
@@ -52,6 +53,8 @@ class Run:
     output_bytes: int | None = None
     output_key: str | None = None  # S3 key of the whole output when it was too large to keep here
     error: str | None = None
+    cost_usd: float | None = None  # estimated from the price table (heartbeat.usage.prices)
+    output_json: str | None = None  # with an output_schema: the checked answer, as JSON text
 
     def evolve(self, **changes: Any) -> Run:
         return replace(self, **changes)
@@ -69,6 +72,7 @@ _OPTIONAL = (
     "output_bytes",
     "output_key",
     "error",
+    "output_json",
 )
 
 
@@ -89,6 +93,10 @@ def run_to_item(run: Run) -> dict[str, Any]:
         value = getattr(run, name)
         if value is not None:
             item[name] = value
+    if run.cost_usd is not None:
+        from decimal import Decimal
+
+        item["cost_usd"] = Decimal(str(run.cost_usd))
     return item
 
 
@@ -114,6 +122,8 @@ def run_from_item(item: dict[str, Any]) -> Run:
         output_bytes=int(item["output_bytes"]) if item.get("output_bytes") is not None else None,
         output_key=item.get("output_key"),
         error=item.get("error"),
+        cost_usd=float(item["cost_usd"]) if item.get("cost_usd") is not None else None,
+        output_json=item.get("output_json"),
     )
 
 
@@ -131,10 +141,25 @@ def run_to_api(run: Run) -> dict[str, Any]:
         "duration_ms": run.duration_ms,
         "model": run.model,
         "conversation_id": run.conversation_id,
-        "usage": run.usage,
+        "usage": _usage_to_api(run.usage),
         "output": run.output,
         "output_bytes": run.output_bytes,
         "output_truncated": run.output_key is not None,
         "output_key": run.output_key,
+        "output_json": _parsed(run.output_json),
         "error": run.error,
+        "cost_usd": run.cost_usd,
     }
+
+
+def _usage_to_api(usage: dict[str, int] | None) -> dict[str, int] | None:
+    """The stored counts, with `cached_tokens` (read from the prompt cache) as the usage report names it."""
+    if usage is None:
+        return None
+    return {**usage, "cached_tokens": usage.get("cache_read_tokens", 0)}
+
+
+def _parsed(text: str | None) -> Any:
+    import json
+
+    return None if text is None else json.loads(text)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+DEFAULT_LIMITS: dict[str, int] = {"max_steps": 10, "max_tokens": 100_000, "timeout_seconds": 600}
+DEFAULT_CATCHUP_WINDOW_SECONDS = 3600
+
 
 @dataclass(frozen=True)
 class TaskState:
@@ -33,12 +36,19 @@ class Task:
     enabled: bool = True
     schedule_count: int = 1  # how many EventBridge schedules back it (2 for a both-day-fields cron)
     alert_after_errors: int = 3  # task.failing is sent when consecutive errors reach this
+    limits: dict[str, int] | None = None  # per-run limits as sent (see `effective_limits`)
+    catchup_window_seconds: int = DEFAULT_CATCHUP_WINDOW_SECONDS
+    output_schema: dict[str, Any] | None = None
     version: int = 1
     flexible_window_minutes: int = 0  # EventBridge's FlexibleTimeWindow (0: off)
     state: TaskState = field(default_factory=TaskState)
 
     def evolve(self, **changes: Any) -> Task:
         return replace(self, **changes)
+
+    def effective_limits(self) -> dict[str, int]:
+        """The run limits that apply: the task's own over the defaults (section 10)."""
+        return {**DEFAULT_LIMITS, **(self.limits or {})}
 
 
 def task_to_api(task: Task) -> dict[str, Any]:
@@ -64,6 +74,9 @@ def task_to_api(task: Task) -> dict[str, Any]:
         "conversation_id": task.conversation_id,
         "alert_after_errors": task.alert_after_errors,
         "flexible_window_minutes": task.flexible_window_minutes,
+        "limits": task.effective_limits(),
+        "catchup_window_seconds": task.catchup_window_seconds,
+        "output_schema": task.output_schema,
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "state": api_state,
@@ -99,6 +112,10 @@ def task_to_item(task: Task) -> dict[str, Any]:
         "alert_after_errors": task.alert_after_errors,
         "version": task.version,
         "flexible_window_minutes": task.flexible_window_minutes or None,
+        "limits": task.limits,
+        "catchup_window_seconds": task.catchup_window_seconds,
+        # As JSON text: a schema's keys and numbers survive exactly, whatever they are.
+        "output_schema": _json(task.output_schema),
     }
     for name in _STATE_FIELDS:
         item[name] = getattr(task.state, name)
@@ -126,8 +143,23 @@ def task_from_item(item: dict[str, Any]) -> Task:
         alert_after_errors=int(item.get("alert_after_errors", 3)),
         version=int(item.get("version", 1)),
         flexible_window_minutes=int(item.get("flexible_window_minutes", 0)),
+        limits=_plain(item["limits"]) if item.get("limits") is not None else None,
+        catchup_window_seconds=int(item.get("catchup_window_seconds", DEFAULT_CATCHUP_WINDOW_SECONDS)),
+        output_schema=_unjson(item.get("output_schema")),
         state=state,
     )
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    import json
+
+    return None if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _unjson(text: str | None) -> dict[str, Any] | None:
+    import json
+
+    return None if text is None else json.loads(text)
 
 
 def _plain(value: Any) -> Any:

@@ -4,13 +4,14 @@
 conversation and the task prompt to the model; runs the tools it calls and sends the results back;
 and repeats until the model answers without calling a tool. Every run is bounded three ways:
 
-- steps: at most `max_steps` model calls;
-- tokens: no model call starts once the run has used `max_tokens_per_run` tokens (all kinds:
-  uncached, cached and written-to-cache input, and output), and each call may write at most
-  `max_output_tokens`;
-- time: no model call or tool starts unless more than `safety_margin_ms` of the Lambda's time is
-  left, and each model call is cut off at that margin (it runs in a worker thread with a deadline),
-  so the executor always has time to record the failure: a run never dies silently at the timeout.
+- steps: at most `max_steps` model calls (the task's `limits.max_steps`);
+- tokens: no model call starts once the run has used `max_tokens_per_run` tokens (the task's
+  `limits.max_tokens`; all kinds: uncached, cached and written-to-cache input, and output), and
+  each call may write at most `max_output_tokens`, so a run spends at most its limit plus one call;
+- time: the run's own `timeout_s` (the task's `limits.timeout_seconds`) and the Lambda's remaining
+  time, whichever ends first: no model call or tool starts unless more than `safety_margin_ms` of the
+  Lambda's time is left (and the timeout has not passed), and each model call is cut off then (it
+  runs in a worker thread with a deadline), so the executor always has time to record the failure.
 
 Hitting a bound raises `AgentLimitError` (a terminal `ModelError` saying which bound and how to
 raise it). Transient provider errors are retried inside the run (`retry.py`); the error that ends a
@@ -27,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from heartbeat.soul.retry import RetryPolicy, call_with_retry
 from heartbeat.soul.types import (
@@ -60,6 +61,8 @@ class AgentLimits:
     """Lambda time kept back for the executor to record the run."""
     max_tool_result_chars: int = 16_000
     """A longer tool result is cut to this many characters before the model sees it."""
+    timeout_s: float | None = None
+    """The run's own time limit (the task's `limits.timeout_seconds`); None: the Lambda's time only."""
 
     def __post_init__(self) -> None:
         for name in ("max_steps", "max_tokens_per_run", "max_output_tokens", "max_tool_result_chars"):
@@ -67,6 +70,8 @@ class AgentLimits:
                 raise ValueError(f"AgentLimits.{name} must be at least 1")
         if self.safety_margin_ms < 0:
             raise ValueError("AgentLimits.safety_margin_ms must not be negative")
+        if self.timeout_s is not None and self.timeout_s <= 0:
+            raise ValueError("AgentLimits.timeout_s must be positive")
 
 
 @dataclass(frozen=True)
@@ -104,8 +109,11 @@ def run_agent(
     limits: AgentLimits,
     remaining_ms: Callable[[], int],
     retry: RetryPolicy | None = None,
+    output_schema: Mapping[str, Any] | None = None,
 ) -> AgentResult:
-    """Run the Soul once. `remaining_ms` is the Lambda's `context.get_remaining_time_in_millis`."""
+    """Run the Soul once. `remaining_ms` is the Lambda's `context.get_remaining_time_in_millis`.
+    `output_schema` goes to the model with each call (providers with structured output use it);
+    checking the answer against it is the caller's (`heartbeat.soul.structured`)."""
     tools_by_name: dict[str, Tool] = {}
     for tool in tools:
         if tool.spec.name in tools_by_name:
@@ -114,8 +122,25 @@ def run_agent(
     specs = tuple(tool.spec for tool in tools)
     policy = retry or RetryPolicy()
 
+    deadline = time.monotonic() + limits.timeout_s if limits.timeout_s is not None else None
+
+    def timeout_left_ms() -> int | None:
+        return None if deadline is None else int((deadline - time.monotonic()) * 1000)
+
     def budget_ms() -> int:
-        return remaining_ms() - limits.safety_margin_ms
+        lambda_ms = remaining_ms() - limits.safety_margin_ms
+        own = timeout_left_ms()
+        return lambda_ms if own is None else min(lambda_ms, own)
+
+    def out_of_time() -> str:
+        """Which time bound ended the run, and how to raise it."""
+        own = timeout_left_ms()
+        if own is not None and own <= remaining_ms() - limits.safety_margin_ms:
+            return (
+                f"the run reached its time limit (limits.timeout_seconds={limits.timeout_s:g}): "
+                "raise the task's limits.timeout_seconds (at most 840), or simplify the task"
+            )
+        return "the Lambda would have timed out: raise the executor's timeout, or simplify the task"
 
     user_turn = Message(role="user", content=prompt)
     new_messages: list[Message] = [user_turn]
@@ -133,25 +158,24 @@ def run_agent(
                 raise limit_error(
                     "tokens",
                     f"the run used {usage.total_tokens} tokens in {steps} model calls without a final answer "
-                    f"(max_tokens_per_run={limits.max_tokens_per_run}): shorten the prompt or core memory, "
-                    "or raise the token budget",
+                    f"(its token limit, limits.max_tokens={limits.max_tokens_per_run}): shorten the prompt or "
+                    "core memory, or raise the task's limits.max_tokens",
                 )
             if budget_ms() <= 0:
                 raise limit_error(
-                    "time",
-                    f"the run ran out of time before model call {steps + 1} (the Lambda would have timed out): "
-                    "raise the executor's timeout, or simplify the task",
+                    "time", f"the run ran out of time before model call {steps + 1}: {out_of_time()}"
                 )
             request = ModelRequest(
                 system=system,
                 messages=tuple(conversation),
                 tools=specs,
                 max_tokens=limits.max_output_tokens,
+                output_schema=output_schema,
             )
             steps += 1
             started = time.monotonic()
             response = call_with_retry(
-                functools.partial(_complete_before_deadline, model, request, budget_ms, steps),
+                functools.partial(_complete_before_deadline, model, request, budget_ms, steps, out_of_time),
                 policy,
                 remaining_ms=budget_ms,
                 what=f"{model.name} step {steps}",
@@ -186,15 +210,15 @@ def run_agent(
                 # Its tool calls are not run: their results could never be sent back.
                 raise limit_error(
                     "steps",
-                    f"the model made {steps} calls without a final answer (max_steps={limits.max_steps}): "
-                    "simplify the task's prompt, or raise the step limit",
+                    f"the model made {steps} calls without a final answer (its step limit, "
+                    f"limits.max_steps={limits.max_steps}): simplify the task's prompt, or raise the task's "
+                    "limits.max_steps (at most 50)",
                 )
             for call in response.tool_calls:
                 if budget_ms() <= 0:
                     raise limit_error(
                         "time",
-                        f"the run ran out of time before tool {call.name!r} of step {steps} "
-                        "(the Lambda would have timed out): raise the executor's timeout or simplify the task",
+                        f"the run ran out of time before tool {call.name!r} of step {steps}: {out_of_time()}",
                     )
                 tool_call_count += 1
                 result = _run_tool(tools_by_name, call, limits.max_tool_result_chars)
@@ -296,14 +320,17 @@ def _tool_message(call: ToolCall, content: str, is_error: bool) -> Message:
 
 
 def _complete_before_deadline(
-    model: Model, request: ModelRequest, budget_ms: Callable[[], int], step: int
+    model: Model,
+    request: ModelRequest,
+    budget_ms: Callable[[], int],
+    step: int,
+    out_of_time: Callable[[], str],
 ) -> ModelResponse:
     """One model call, abandoned (in its worker thread) when the run's time is up."""
     available_ms = budget_ms()
     if available_ms <= 0:
         raise AgentLimitError(
-            f"the run ran out of time before model call {step} (the Lambda would have timed out): "
-            "raise the executor's timeout, or simplify the task",
+            f"the run ran out of time before model call {step}: {out_of_time()}",
             limit="time",
             usage=Usage(),
             steps=step - 1,
@@ -326,8 +353,8 @@ def _complete_before_deadline(
     worker.start()
     if not done.wait(timeout_s):
         raise AgentLimitError(
-            f"model call {step} to {model.name} did not finish in the {timeout_s:.1f} s the run had left "
-            "(the Lambda would have timed out): raise the executor's timeout, or use a faster model",
+            f"model call {step} to {model.name} did not finish in the {timeout_s:.1f} s the run had left: "
+            f"{out_of_time()}",
             limit="time",
             usage=Usage(),
             steps=step,

@@ -47,6 +47,18 @@ _OFFICIAL_OPENAI = "https://api.openai.com/v1"
 _OFFICIAL_ANTHROPIC = "https://api.anthropic.com"
 
 
+class PriceConfig(BaseModel):
+    """A model's price in USD per million tokens (`heartbeat.usage.prices`); cache prices default
+    to the input price."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+
+
 class ProviderConfig(BaseModel):
     """One provider in `HEARTBEAT_PROVIDERS`."""
 
@@ -73,6 +85,8 @@ class ProviderConfig(BaseModel):
     unavailable: str | None = None
     """Why this known provider cannot run here (the local stack's Bedrock): tasks naming it are
     accepted with a warning and each run fails with this message, as with a key not configured."""
+    prices: dict[str, PriceConfig] | None = None
+    """Prices by model id (the part after `provider/`), over the built-in table, for `cost_usd`."""
 
     @field_validator("base_url")
     @classmethod

@@ -89,6 +89,9 @@ class ModelRequest:
     timeout_s: float | None = None
     """The most this call may take (the loop sets it from the Lambda's remaining time); a provider
     uses the smaller of it and its own configured timeout."""
+    output_schema: Mapping[str, Any] | None = None
+    """The JSON Schema the final answer must match (a task's `output_schema`): providers with
+    structured output use it natively (OpenAI `response_format`, Anthropic a forced answer tool)."""
 
 
 @dataclass(frozen=True)

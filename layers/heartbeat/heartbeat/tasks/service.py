@@ -23,8 +23,14 @@ from typing import TYPE_CHECKING, Any
 from heartbeat.dal.schedules import schedule_names
 from heartbeat.errors import ConflictError, HeartbeatError, InvalidRequestError, NotFoundError
 from heartbeat.ids import new_id
-from heartbeat.models.requests import MAX_DESCRIPTION_BYTES, MAX_PROMPT_BYTES, TaskCreate, TaskPatch
-from heartbeat.models.task import Task, TaskState
+from heartbeat.models.requests import (
+    MAX_DESCRIPTION_BYTES,
+    MAX_OUTPUT_SCHEMA_BYTES,
+    MAX_PROMPT_BYTES,
+    TaskCreate,
+    TaskPatch,
+)
+from heartbeat.models.task import DEFAULT_CATCHUP_WINDOW_SECONDS, Task, TaskState
 from heartbeat.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
@@ -79,6 +85,8 @@ class TaskService:
     def create(self, tenant_id: str, request: TaskCreate) -> Task:
         now = self._clock()
         _check_sizes(request.prompt, request.description)
+        if request.output_schema is not None:
+            check_output_schema(request.output_schema)
         schedule = _parse(request.schedule, request.timezone, now)
         model = request.model or self._policy.default_model
         self._check_model(model)
@@ -98,6 +106,9 @@ class TaskService:
             alert_after_errors=request.alert_after_errors,
             schedule_count=len(schedule.eventbridge()),
             flexible_window_minutes=request.flexible_window_minutes,
+            limits=request.limits.sent() or None if request.limits is not None else None,
+            catchup_window_seconds=request.catchup_window_seconds or DEFAULT_CATCHUP_WINDOW_SECONDS,
+            output_schema=request.output_schema,
             state=TaskState(next_run_at=_next_run(schedule, now, request.enabled)),
         )
         created: list[str] = []
@@ -116,6 +127,7 @@ class TaskService:
                     one_time=schedule.one_time,
                     create=True,
                     flexible_window_minutes=task.flexible_window_minutes,
+                    max_event_age_seconds=task.catchup_window_seconds,
                 )
                 created.append(name)
             self._tasks.insert(task, self._policy.quota)
@@ -148,9 +160,12 @@ class TaskService:
         if "model" in fields:
             changes["model"] = patch.model or self._policy.default_model
             self._check_model(changes["model"])
+        changes.update(_run_policy_changes(current, patch))
 
         enabled = current.enabled if patch.enabled is None else patch.enabled
-        reschedule = bool({"schedule", "timezone", "enabled", "flexible_window_minutes"} & fields)
+        reschedule = bool(
+            {"schedule", "timezone", "enabled", "flexible_window_minutes", "catchup_window_seconds"} & fields
+        )
         # A new schedule must lie ahead; the stored one may have had its day (an `at` that ran).
         schedule = (
             _parse(*_schedule_source(current, patch), now if "schedule" in fields else _EPOCH)
@@ -213,6 +228,7 @@ class TaskService:
                     one_time=schedule.one_time,
                     create=index >= previous_count,
                     flexible_window_minutes=task.flexible_window_minutes,
+                    max_event_age_seconds=task.catchup_window_seconds,
                 )
             else:
                 self._schedules.delete(name)
@@ -315,3 +331,44 @@ def _check_sizes(prompt: str, description: str | None) -> None:
             "(2 KiB): shorten it",
             param="description",
         )
+
+
+def _run_policy_changes(current: Task, patch: TaskPatch) -> dict[str, Any]:
+    """PATCH of `limits` (merged into the current ones; null: back to the defaults),
+    `catchup_window_seconds` (null: the default) and `output_schema` (null: no schema)."""
+    fields = patch.model_fields_set
+    changes: dict[str, Any] = {}
+    if "limits" in fields:
+        sent = patch.limits.sent() if patch.limits is not None else None
+        changes["limits"] = {**(current.limits or {}), **sent} if sent is not None else None
+    if "catchup_window_seconds" in fields:
+        changes["catchup_window_seconds"] = patch.catchup_window_seconds or DEFAULT_CATCHUP_WINDOW_SECONDS
+    if "output_schema" in fields:
+        if patch.output_schema is not None:
+            check_output_schema(patch.output_schema)
+        changes["output_schema"] = patch.output_schema
+    return changes
+
+
+def check_output_schema(schema: dict[str, Any]) -> None:
+    """A task's `output_schema`: at most 8 KiB of JSON, and a valid JSON Schema (its own
+    `$schema` dialect, else Draft 2020-12). `jsonschema` is imported only here and by runs."""
+    import json
+
+    size = len(json.dumps(schema, separators=(",", ":")).encode())
+    if size > MAX_OUTPUT_SCHEMA_BYTES:
+        raise InvalidRequestError(
+            f"output_schema is {size} bytes of JSON; the limit is {MAX_OUTPUT_SCHEMA_BYTES} bytes (8 KiB): "
+            "simplify the schema",
+            param="output_schema",
+        )
+    from jsonschema import SchemaError
+    from jsonschema.validators import validator_for
+
+    try:
+        validator_for(schema).check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
+        raise InvalidRequestError(
+            f"output_schema is not a valid JSON Schema (at {where}): {exc.message}", param="output_schema"
+        ) from exc

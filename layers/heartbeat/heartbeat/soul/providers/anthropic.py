@@ -7,24 +7,30 @@ last tool and the system prompt, so the stable prefix (tools, instructions, core
 once and read from the cache by later steps and runs; `usage.cache_creation_input_tokens` and
 `cache_read_input_tokens` come back into `Usage`. Errors: 429 (unless the account's spend limit was
 reached), 529 overloaded, 5xx and timeouts are transient, with `retry-after` honoured; 400, 401,
-403, 404 and 413 are terminal.
+403, 404 and 413 are terminal. A request with an `output_schema` offers one more tool,
+`final_answer` (its input schema the task's), with `tool_choice: {"type": "any"}`: the model's call
+of it is the run's final answer, as JSON text (Anthropic's tool-forced structured output).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import SecretStr
 
 from heartbeat.soul.providers._http import clean, http_error, obj, post_json, retry_after
 from heartbeat.soul.providers._turns import ordered_user_parts, tool_result_text, turns
+from heartbeat.soul.structured import ANSWER_TOOL, ANSWER_TOOL_DESCRIPTION
 from heartbeat.soul.types import ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2023-06-01"
 _EPHEMERAL = {"type": "ephemeral"}
+_WRAPPED = "answer"  # the answer tool's one property when the task's schema is not an object
 
 
 class AnthropicModel:
@@ -65,11 +71,22 @@ class AnthropicModel:
             if self._prompt_caching:
                 block["cache_control"] = _EPHEMERAL
             body["system"] = [block]
-        if request.tools:
-            tools: list[dict[str, Any]] = [
-                {"name": spec.name, "description": spec.description, "input_schema": dict(spec.parameters)}
-                for spec in request.tools
-            ]
+        tools: list[dict[str, Any]] = [
+            {"name": spec.name, "description": spec.description, "input_schema": dict(spec.parameters)}
+            for spec in request.tools
+        ]
+        if request.output_schema is not None:
+            # Tool-forced JSON: the answer is the input of a tool the model must call (tool_choice
+            # `any`: some tool each turn, the answer tool when it is done).
+            tools.append(
+                {
+                    "name": ANSWER_TOOL,
+                    "description": ANSWER_TOOL_DESCRIPTION,
+                    "input_schema": _answer_input_schema(request.output_schema),
+                }
+            )
+            body["tool_choice"] = {"type": "any"}
+        if tools:
             if self._prompt_caching:
                 tools[-1]["cache_control"] = _EPHEMERAL
             body["tools"] = tools
@@ -94,7 +111,7 @@ class AnthropicModel:
             raise ModelError(
                 f"anthropic answered HTTP {response.status} with a body that is not a message", transient=True
             )
-        return _response(data)
+        return _response(data, structured=request.output_schema)
 
     def _error(self, status: int, data: Any, headers: Any, secret: str) -> ModelError:
         error = obj(obj(data).get("error"))
@@ -144,14 +161,29 @@ def _messages(request: ModelRequest) -> list[dict[str, Any]]:
     return out
 
 
-def _response(data: dict[str, Any]) -> ModelResponse:
+def _answer_input_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A tool's input is an object: a schema of another type is wrapped as `{"answer": ...}`."""
+    if schema.get("type") == "object":
+        return dict(schema)
+    return {"type": "object", "properties": {_WRAPPED: dict(schema)}, "required": [_WRAPPED]}
+
+
+def _response(data: dict[str, Any], *, structured: Mapping[str, Any] | None = None) -> ModelResponse:
     texts: list[str] = []
     calls: list[ToolCall] = []
+    usage = obj(data.get("usage"))
     for block in data["content"]:
         if not isinstance(block, dict):
             continue
         if block.get("type") == "text" and block.get("text"):
             texts.append(str(block["text"]))
+        elif block.get("type") == "tool_use" and structured is not None and block.get("name") == ANSWER_TOOL:
+            answer = block.get("input")
+            if structured.get("type") != "object" and isinstance(answer, dict):
+                answer = answer.get(_WRAPPED)
+            return ModelResponse(  # the structured final answer, as the run's text
+                text=json.dumps(answer, ensure_ascii=False), stop_reason="end_turn", usage=_usage(usage)
+            )
         elif block.get("type") == "tool_use":
             arguments = block.get("input")
             calls.append(
@@ -161,15 +193,18 @@ def _response(data: dict[str, Any]) -> ModelResponse:
                     arguments=arguments if isinstance(arguments, dict) else {},
                 )
             )
-    usage = obj(data.get("usage"))
     return ModelResponse(
         text="\n".join(texts),
         tool_calls=tuple(calls),
         stop_reason=str(data.get("stop_reason") or ("tool_use" if calls else "end_turn")),
-        usage=Usage(
-            input_tokens=int(usage.get("input_tokens") or 0),
-            output_tokens=int(usage.get("output_tokens") or 0),
-            cache_read_tokens=int(usage.get("cache_read_input_tokens") or 0),
-            cache_write_tokens=int(usage.get("cache_creation_input_tokens") or 0),
-        ),
+        usage=_usage(usage),
+    )
+
+
+def _usage(usage: Mapping[str, Any]) -> Usage:
+    return Usage(
+        input_tokens=int(usage.get("input_tokens") or 0),
+        output_tokens=int(usage.get("output_tokens") or 0),
+        cache_read_tokens=int(usage.get("cache_read_input_tokens") or 0),
+        cache_write_tokens=int(usage.get("cache_creation_input_tokens") or 0),
     )

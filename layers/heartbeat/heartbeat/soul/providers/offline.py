@@ -36,6 +36,9 @@ What it does, looking at the task prompt (the last user message) and what follow
        Conversation: <n> earlier messages; previous task: "<...>"       | a pinned conversation
        Core memory: <label> (<used>/<limit> chars): "<first 60 chars>"; ...  (or "empty")
 
+With an `output_schema` in the request, the final answer is the JSON after a line `answer: <json>` in
+the prompt, or else the smallest instance of the schema (`heartbeat.soul.structured.minimal_instance`).
+
 Usage counts words as tokens: input = the words of the system prompt, the messages and the tool
 specs; output = the words of the answer or of the tool call's arguments. No cache tokens.
 """
@@ -72,6 +75,7 @@ _POINTER = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 _CHAIN = re.compile(r"(?:[\s,;]+|\b(?:and|then|now|please|also)\b)+$", re.I)
+_ANSWER_LINE = re.compile(r"^\s*answer:\s*(\S.*)$", re.I | re.M)
 _BLOCK = re.compile(
     r'<memory_block label="(?P<label>[^"]+)" chars="(?P<used>\d+)/(?P<limit>\d+)">'
     r"(?:\n<description>.*?</description>)?\n(?P<value>.*?)\n</memory_block>",
@@ -123,6 +127,13 @@ class OfflineModel:
                         usage=Usage(input_tokens=input_tokens, output_tokens=max(1, _words(subject))),
                     )
 
+        if request.output_schema is not None:
+            text = _structured_answer(prompt, request.output_schema)
+            return ModelResponse(
+                text=text,
+                stop_reason="end_turn",
+                usage=Usage(input_tokens=input_tokens, output_tokens=_words(text)),
+            )
         lines = [f'[{self._name}] Task: "{_clip(prompt, 200)}"']
         lines.extend(_action_lines(prompt, request.tools, calls, results))
         if earlier:
@@ -138,6 +149,17 @@ class OfflineModel:
             stop_reason="end_turn",
             usage=Usage(input_tokens=input_tokens, output_tokens=_words(text)),
         )
+
+
+def _structured_answer(prompt: str, schema: Any) -> str:
+    """With an output schema: the JSON after a line `answer: <json>`, as written (so a test can give
+    an answer that does not match), else the smallest instance of the schema."""
+    match = _ANSWER_LINE.search(prompt)
+    if match is not None:
+        return match.group(1).strip()
+    from heartbeat.soul.structured import minimal_instance
+
+    return json.dumps(minimal_instance(schema))
 
 
 def _action_lines(

@@ -11,7 +11,8 @@ results go back as `tool` messages (`tool_call_id`; failures start with "Error:"
 has no error flag). OpenAI caches long prompt prefixes by itself: `usage.prompt_tokens_details.
 cached_tokens` becomes `cache_read_tokens` (and is taken out of `input_tokens`). Errors: 429 (except
 `insufficient_quota`), 5xx and timeouts are transient, `retry-after-ms` / `retry-after` honoured;
-400, 401, 403 and 404 are terminal.
+400, 401, 403 and 404 are terminal. A request with an `output_schema` asks for structured output:
+`response_format: {"type": "json_schema", "json_schema": {"name": "answer", "schema": ...}}`.
 """
 
 from __future__ import annotations
@@ -113,6 +114,13 @@ class OpenAIModel:
                 }
                 for spec in request.tools
             ]
+        if request.output_schema is not None:
+            # Structured output: the final answer is JSON the API checks against the task's schema.
+            # Not `strict` (that mode accepts only a subset of JSON Schema); the run validates it again.
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": dict(request.output_schema), "strict": False},
+            }
         return body
 
     def complete(self, request: ModelRequest) -> ModelResponse:
