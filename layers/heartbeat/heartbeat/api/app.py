@@ -7,9 +7,13 @@ import importlib
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from heartbeat.api import responses
+from heartbeat.api.body import parse_json_body
 from heartbeat.errors import HeartbeatError
 
 # Route modules, each exposing `router`. Kept as names so the list is the one place to add one.
@@ -22,7 +26,7 @@ ROUTE_MODULES = (
 
 def build_resolver(logger: Logger | None = None) -> APIGatewayHttpResolver:
     log = logger or Logger(service="heartbeat-api")
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_body)
     for name in ROUTE_MODULES:
         try:
             module = importlib.import_module(name)
@@ -31,6 +35,10 @@ def build_resolver(logger: Logger | None = None) -> APIGatewayHttpResolver:
                 raise
             continue
         app.include_router(module.router)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(exc: RequestUnsupportedContentType) -> Response:
+        return responses.unsupported_content_type(app.current_event.headers.get("content-type", ""))
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:

@@ -42,6 +42,15 @@ def internal_error() -> Response:
     return error_response(500, "api_error", "internal error: retry later; if it persists, report it")
 
 
+def unsupported_content_type(content_type: str) -> Response:
+    return error_response(
+        415,
+        "invalid_request_error",
+        f"Content-Type '{content_type}' is not supported: send the body as JSON with "
+        "Content-Type: application/json",
+    )
+
+
 def from_validation_errors(details: Sequence[Any]) -> Response:
     """Powertools' RequestValidationError (422 by default) as our 400, naming the first problem."""
     if not details:
