@@ -39,7 +39,9 @@ class ApiHandler:
             return {
                 "statusCode": 400,
                 "headers": {"Content-Type": "application/json"},
-                "body": json.dumps({"error": {"type": "invalid_request_error", "message": problem, "param": None}}),
+                "body": json.dumps(
+                    {"error": {"type": "invalid_request_error", "message": problem, "param": None}}
+                ),
                 "isBase64Encoded": False,
             }
         self._resolver.append_context(services=self._services)

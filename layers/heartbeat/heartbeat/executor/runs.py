@@ -1,4 +1,16 @@
-"""The API's side of runs: start one now, list a task's runs. Knows nothing of HTTP."""
+"""The API's side of runs: start one now, list a task's runs. Knows nothing of HTTP.
+
+Run-now writes the `queued` record (its id fixed before the call), hands it to the executor, and
+reads it back. Any of the three calls may fail after taking effect (a lost answer), so:
+- the record: a failed put is read back; only a record that is not there fails the request;
+- the hand-over: a failed invoke marks the run `error` only while it is still `queued` (the
+  executor ignores a run that is not queued). If it is not queued any more, the executor has it:
+  the answer is 202, never a 500 that a retrying client would turn into a second run;
+- the read back: failing, the answer is the run as handed over (`queued`), still a 202.
+A process that dies between the record and the hand-over leaves a `queued` run nobody will run:
+the next run-now of the task marks such runs `error` once they are `STRANDED_AFTER` old.
+(docs/decisions/2026-12-01-lost-answers.md)
+"""
 
 from __future__ import annotations
 
@@ -10,12 +22,21 @@ from heartbeat.errors import ConflictError, DependencyError, NotFoundError
 from heartbeat.executor.events import ExecutorEvent
 from heartbeat.ids import new_id
 from heartbeat.models.run import Run
-from heartbeat.timeutil import iso, utcnow
+from heartbeat.timeutil import iso, parse_iso, utcnow
 
 if TYPE_CHECKING:
     from heartbeat.dal.runs import RunsTable
     from heartbeat.dal.task_state import TaskStateTable
     from heartbeat.executor.invoker import RunInvoker
+
+
+# A manual run still `queued` this long after it was recorded lost its hand-over to the executor
+# (longer than Lambda takes to start an async invoke unless it is throttled for that long).
+STRANDED_AFTER = timedelta(minutes=15)
+STRANDED_ERROR = (
+    "the run was recorded but never reached the executor (the request that started it failed "
+    "before handing it over): start it again"
+)
 
 
 class RunsService:
@@ -58,17 +79,47 @@ class RunsService:
             model=task.model,
             conversation_id=task.conversation_id,
         )
-        self._runs.insert(run)
+        self._fail_stranded(tenant_id, task_id, now)
+        try:
+            self._runs.insert(run)
+        except DependencyError:
+            if self._runs.find(tenant_id, task_id, run.id) is None:
+                raise  # nothing was stored: the 500 is true
         event = ExecutorEvent(
             tenant_id=tenant_id, task_id=task_id, scheduled_time=now, run_id=run.id, trigger="manual"
         )
         try:
             self._invoker.invoke(event.to_payload())
         except DependencyError as exc:
-            failed = run.evolve(status="error", finished_at=iso(self._clock()), error=exc.message)
-            self._runs.save_if(failed, ("queued",))
-            raise
-        return self._runs.get(tenant_id, task_id, run.id)  # an in-process invoker may have run it already
+            if self._fail_unstarted(run, exc):
+                raise
+            # No longer queued: the executor has it, so the run was started after all.
+        try:
+            return self._runs.get(tenant_id, task_id, run.id)  # an in-process invoker may have run it
+        except DependencyError:
+            return run  # handed over; its record is what the client reads next
+
+    def _fail_unstarted(self, run: Run, exc: DependencyError) -> bool:
+        """Record `run` as failed to start, if it is still queued. False when the executor has it."""
+        failed = run.evolve(status="error", finished_at=iso(self._clock()), error=exc.message)
+        try:
+            return self._runs.save_if(failed, ("queued",))
+        except DependencyError:
+            stored = self._runs.find(run.tenant_id, run.task_id, run.id)
+            return stored is None or stored.status in ("queued", "error")
+
+    def _fail_stranded(self, tenant_id: str, task_id: str, now: datetime) -> None:
+        """Mark `error` the task's recent manual runs whose hand-over was lost (see the module doc)."""
+        recent, _ = self._runs.page(tenant_id, task_id, 20, None)
+        for old in recent:
+            if (
+                old.status == "queued"
+                and old.trigger == "manual"
+                and old.reason is None
+                and now - parse_iso(old.created_at) > STRANDED_AFTER
+            ):
+                stranded = old.evolve(status="error", finished_at=iso(now), error=STRANDED_ERROR)
+                self._runs.save_if(stranded, ("queued",))
 
     def list(
         self, tenant_id: str, task_id: str, limit: int, cursor: str | None

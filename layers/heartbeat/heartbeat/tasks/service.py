@@ -10,6 +10,15 @@ Ordering, so that no failure leaves a row without its schedule or a schedule wit
   won the 409).
 - delete: the row first (the commit point), then the schedules; a schedule that outlives a failure
   there is removed by the executor when it next fires for a task that does not exist.
+
+A failed call may still have taken effect (a read timeout, or botocore's retries running out after
+the write landed: "a lost answer"). So every write is idempotent (ids and schedule names fixed
+before the first call, ClientRequestToken / ClientToken on retries), and after any failure the row
+is read again before deciding: the row is the commit point, so if it says the write landed the
+request rolls forward (and answers success), else it rolls back. When even that read fails, the
+schedules are left as they are: a schedule without its row is removed by the executor, while
+removing the schedules of a row that exists would leave a task that never fires.
+(docs/decisions/2026-12-01-lost-answers.md)
 """
 
 from __future__ import annotations
@@ -21,7 +30,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from heartbeat.dal.schedules import schedule_names
-from heartbeat.errors import ConflictError, HeartbeatError, InvalidRequestError, NotFoundError
+from heartbeat.dal.tasks import request_token
+from heartbeat.errors import HeartbeatError, InvalidRequestError, NotFoundError
 from heartbeat.ids import new_id
 from heartbeat.models.requests import MAX_DESCRIPTION_BYTES, MAX_PROMPT_BYTES, TaskCreate, TaskPatch
 from heartbeat.models.task import Task, TaskState
@@ -37,6 +47,10 @@ logger = logging.getLogger(__name__)
 
 _NOT_NULLABLE = ("name", "prompt", "schedule", "enabled")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Unknown(Exception):  # noqa: N818 - a private signal, not an error anyone sees
+    """What is stored could not be read after a failure."""
 
 
 @dataclass(frozen=True)
@@ -98,13 +112,14 @@ class TaskService:
             schedule_count=len(schedule.eventbridge()),
             state=TaskState(next_run_at=_next_run(schedule, now, request.enabled)),
         )
-        created: list[str] = []
+        touched: list[str] = []
         try:
             for name, eventbridge in zip(
                 schedule_names(tenant_id, task.id, task.schedule_count),
                 _eventbridge(schedule, now),
                 strict=True,
             ):
+                touched.append(name)  # before the call: a lost answer may have created it
                 self._schedules.put(
                     name,
                     eventbridge,
@@ -113,11 +128,17 @@ class TaskService:
                     enabled=task.enabled,
                     one_time=schedule.one_time,
                     create=True,
+                    token=request_token(name, task.version, task.updated_at),
                 )
-                created.append(name)
             self._tasks.insert(task, self._policy.quota)
-        except HeartbeatError:
-            self._delete_schedules(created)
+        except HeartbeatError as exc:
+            if self._landed(task, exc):
+                return task  # the row landed, its answer was lost: roll forward
+            try:
+                if self._reread(task, exc) is None:
+                    self._delete_schedules(touched)
+            except _Unknown:
+                pass  # leave them: the executor removes a schedule whose row never came
             raise
         return task
 
@@ -164,25 +185,70 @@ class TaskService:
         )
 
         if schedule is None:
-            self._tasks.update(updated, attributes, expected_version=current.version)
+            try:
+                self._tasks.update(updated, attributes, expected_version=current.version)
+            except HeartbeatError as exc:
+                if self._landed(updated, exc):
+                    return updated
+                raise
             return updated
         try:
             self._put_schedules(updated, schedule, previous_count=current.schedule_count, now=now)
             self._tasks.update(updated, attributes, expected_version=current.version)
         except HeartbeatError as exc:
+            if self._landed(updated, exc):
+                return updated
             self._roll_back(current, exc, written_count=updated.schedule_count)
             raise
         return updated
 
     def delete(self, tenant_id: str, task_id: str) -> None:
         current = self._tasks.get(tenant_id, task_id)
-        self._tasks.delete(tenant_id, task_id)
+        try:
+            self._tasks.delete(tenant_id, task_id)
+        except HeartbeatError as exc:
+            try:
+                if self._reread(current, exc) is not None:
+                    raise
+            except _Unknown:
+                raise exc from None  # still there, or not known: its schedules stay with it
+            logger.warning("task %s was deleted although its delete failed (%s)", task_id, exc.message)
         self._delete_schedules(schedule_names(tenant_id, task_id, current.schedule_count))
 
     # -- helpers -----------------------------------------------------------------------------
     def _check_model(self, model: str) -> None:
         if self._policy.check_model is not None:
             self._policy.check_model(model)
+
+    def _reread(self, task: Task, exc: HeartbeatError) -> Task | None:
+        """After `exc`, `task`'s row as stored now (None: there is none). Raises `_Unknown` when
+        it cannot be read either: then nothing may be rolled back."""
+        try:
+            return self._tasks.get(task.tenant_id, task.id)
+        except NotFoundError:
+            return None
+        except HeartbeatError as again:
+            logger.exception("reading task %s again after %r failed", task.id, exc.message)
+            raise _Unknown from again
+
+    def _landed(self, written: Task, exc: HeartbeatError) -> bool:
+        """Whether the row write of `written` took effect although `exc` says it failed (a lost
+        answer, or botocore's retry of it failing its own condition). The executor may have
+        bumped the version since (an auto-disable), never `updated_at`."""
+        if isinstance(exc, InvalidRequestError):
+            return False
+        try:
+            stored = self._reread(written, exc)
+        except _Unknown:
+            return False
+        landed = (
+            stored is not None
+            and stored.updated_at == written.updated_at
+            and stored.version >= written.version
+        )
+        if landed:
+            logger.warning("task %s was stored although its write failed (%s)", written.id, exc.message)
+        return landed
 
     def _put_schedules(self, task: Task, schedule: Schedule, previous_count: int, now: datetime) -> None:
         names = schedule_names(task.tenant_id, task.id, max(task.schedule_count, previous_count))
@@ -207,16 +273,13 @@ class TaskService:
                 self._schedules.delete(name)
 
     def _roll_back(self, current: Task, exc: HeartbeatError, written_count: int) -> None:
-        """After a failed change, put back the schedules of the row as it now is: the one read,
-        unless a concurrent change won (409), whose schedules this request overwrote."""
-        latest: Task | None = current
-        if isinstance(exc, ConflictError):
-            try:
-                latest = self._tasks.get(current.tenant_id, current.id)
-            except NotFoundError:
-                latest = None  # deleted meanwhile: its schedules go too
-            except HeartbeatError:
-                logger.exception("reading task %s again after a conflict failed", current.id)
+        """After a failed change, put back the schedules of the row as it now is, read again: the
+        one read before, or a concurrent change that won (409), whose schedules this request
+        overwrote. If it cannot be read, the one read before."""
+        try:
+            latest = self._reread(current, exc)  # None: deleted meanwhile, its schedules go too
+        except _Unknown:
+            latest = current
         if latest is None:
             count = max(written_count, current.schedule_count)
             self._delete_schedules(schedule_names(current.tenant_id, current.id, count))
