@@ -4,7 +4,7 @@ passed in (tests pass moto-backed clients; nothing is patched)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from heartbeat.api.config import ApiConfig
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from heartbeat.executor.invoker import RunInvoker
     from heartbeat.executor.runs import RunsService
     from heartbeat.tasks.service import TaskService
@@ -45,6 +47,7 @@ class Services:
         clients: AwsClients,
         invoker: RunInvoker | None = None,
         env: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
         self.clients = clients
@@ -53,6 +56,7 @@ class Services:
         # How run-now hands a run to the executor: an async Lambda invoke unless overridden (the
         # local stack passes one that runs the executor in process).
         self.invoker = invoker
+        self.clock = clock  # None: the system's (tests pass their own)
 
     @cached_property
     def tasks(self) -> TaskService:
@@ -74,6 +78,7 @@ class Services:
                 default_model=self.config.default_model,
                 check_model=self._check_model,
             ),
+            **self._clock_arg(),
         )
 
     @cached_property
@@ -107,4 +112,8 @@ class Services:
             TaskStateTable(self.clients.dynamodb, self.config.tasks_table),
             invoker,
             retention=timedelta(days=self.config.run_retention_days),
+            **self._clock_arg(),
         )
+
+    def _clock_arg(self) -> dict[str, Any]:
+        return {} if self.clock is None else {"clock": self.clock}
