@@ -17,6 +17,7 @@ run per scheduled slot, and an answer that agrees with what is stored.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 from collections.abc import Callable, Mapping
@@ -186,10 +187,8 @@ class World:
     def deliver(self, tenant: str, task_id: str, slot: datetime) -> None:
         """One EventBridge delivery of `slot`, as the executor's own Lambda would get it."""
         event = {"tenant_id": tenant, "task_id": task_id, "scheduled_time": iso(slot)}
-        try:
+        with contextlib.suppress(DependencyError):  # EventBridge redelivers; the caller does
             self.executor.handle(event, executor_arn="arn:aws:lambda:us-east-1:123456789012:function:x")
-        except DependencyError:
-            pass  # EventBridge redelivers; the caller does
 
     # -- what is stored ------------------------------------------------------------------------
     def rows(self, tenant: str) -> dict[str, dict[str, Any]]:
@@ -371,7 +370,7 @@ def recover(world: World, tenant: str, scenario: Scenario, ctx: dict[str, Any], 
     world.clock.now += timedelta(minutes=20)  # past the janitor's grace, leases and stranded runs
     if died or scenario.name == "executor delivery":
         scenario.request(world, tenant, ctx)
-    for name, schedule in world.schedules(tenant).items():
+    for schedule in world.schedules(tenant).values():
         task_id = json.loads(schedule["Target"]["Input"])["task_id"]
         world.deliver(tenant, task_id, world.clock.now.replace(second=0, microsecond=0))
     for task_id in world.rows(tenant):  # a later slot: a run that died holding its lease is closed
