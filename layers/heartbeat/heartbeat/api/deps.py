@@ -14,6 +14,7 @@ from heartbeat.api.config import ApiConfig
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from heartbeat.api.idempotency import IdempotentRequests
     from heartbeat.executor.invoker import RunInvoker
     from heartbeat.executor.runs import RunsService
     from heartbeat.tasks.service import TaskService
@@ -114,6 +115,12 @@ class Services:
             retention=timedelta(days=self.config.run_retention_days),
             **self._clock_arg(),
         )
+
+    @cached_property
+    def idempotency(self) -> IdempotentRequests:
+        from heartbeat.api.idempotency import IdempotentRequests
+
+        return IdempotentRequests(self.clients.dynamodb, self.config.idempotency_table)
 
     def _clock_arg(self) -> dict[str, Any]:
         return {} if self.clock is None else {"clock": self.clock}

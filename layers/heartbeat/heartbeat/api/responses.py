@@ -17,6 +17,7 @@ _STATUS: dict[type[errors.HeartbeatError], tuple[int, str]] = {
     errors.ForbiddenError: (403, "permission_error"),
     errors.NotFoundError: (404, "not_found_error"),
     errors.ConflictError: (409, "conflict_error"),
+    errors.IdempotencyKeyReusedError: (422, "idempotency_error"),
     errors.QuotaExceededError: (429, "quota_exceeded_error"),
     errors.DependencyError: (500, "api_error"),
 }

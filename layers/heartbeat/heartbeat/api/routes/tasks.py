@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from heartbeat.api.auth import principal_from_event, require
@@ -26,9 +26,19 @@ def _tenant(scope: str) -> str:
 
 
 @router.post("/v1/tasks", summary="Create a task")
-def create_task(body: TaskCreate):
-    task = _services().tasks.create(_tenant("config.write"), body)
-    return json_response(201, {"task": task_to_api(task)})
+def create_task(
+    body: TaskCreate,
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
+):
+    tenant, services = _tenant("config.write"), _services()
+
+    def create() -> tuple[int, dict[str, object]]:
+        return 201, {"task": task_to_api(services.tasks.create(tenant, body))}
+
+    request = {"route": "create_task", "body": body.model_dump(mode="json", exclude_unset=True)}
+    return json_response(
+        *services.idempotency.answer(tenant, idempotency_key, request, create, router.lambda_context)
+    )
 
 
 @router.get("/v1/tasks", summary="List tasks")
