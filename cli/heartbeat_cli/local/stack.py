@@ -98,7 +98,12 @@ class LocalStack:
 
     def _start(self) -> None:
         from heartbeat_cli.local.api_server import ApiServer, LocalPages, openapi_document
-        from heartbeat_cli.local.aws_endpoint import AwsEndpoint, endpoint_clients, function_environment
+        from heartbeat_cli.local.aws_endpoint import (
+            AwsEndpoint,
+            checkpoint_clients,
+            endpoint_clients,
+            function_environment,
+        )
         from heartbeat_cli.local.functions import (
             Containers,
             FunctionInvoker,
@@ -107,6 +112,7 @@ class LocalStack:
             load_handler,
         )
         from heartbeat_cli.local.gateway import Gateway, authorizer_from_template, routes_from_template
+        from heartbeat_cli.local.journal import Journal, replay
         from heartbeat_cli.local.resources import StackNames, load_template, provision
         from heartbeat_cli.local.runtime import RuntimeInfo, clear_runtime, running_stack, write_runtime
         from heartbeat_cli.local.saver import StateSaver
@@ -139,7 +145,28 @@ class LocalStack:
         )
         store = StateStore(data_dir)
         restored = store.restore(clients)
-        log.info("restored %s from %s", ", ".join(restored) or "nothing", data_dir)
+        assert endpoint.watcher is not None
+        journal = Journal(data_dir)
+        replayed = replay(journal.entries(), endpoint.watcher.app, store.generations)
+        journal.begin(after=max(store.generations.values(), default=0))
+        saver = StateSaver(
+            store,
+            checkpoint_clients(endpoint.url),
+            delay=self.options.save_delay,
+            journal=journal,
+            writes=endpoint.watcher.requests,
+        )
+        if replayed:
+            saver.mark_all()
+            saver.flush()  # the replayed writes into the snapshots: a checkpoint
+        endpoint.watcher.journal = journal  # from here on, every acknowledged write is durable first
+        self._exit.callback(journal.close)
+        log.info(
+            "restored %s from %s (%d journalled writes replayed)",
+            ", ".join(restored) or "nothing",
+            data_dir,
+            replayed,
+        )
 
         # The functions read their settings, and build their AWS clients, from the environment.
         self.environment = env = {
@@ -157,7 +184,6 @@ class LocalStack:
             {executor_arn: executor}, {executor_arn: function_settings(template, "executor")[0]}
         )
 
-        saver = StateSaver(store, clients, delay=self.options.save_delay)
         scheduler = LocalScheduler(
             clients["scheduler"],
             invoker.invoke,
@@ -181,7 +207,6 @@ class LocalStack:
             gateway, LocalPages(lambda: openapi_document(docs_resolver)), self.options.port, self.options.host
         )
 
-        assert endpoint.watcher is not None
         endpoint.watcher.subscribe(saver.mark)
         endpoint.watcher.subscribe(scheduler.notify)
         saver.start()
