@@ -8,31 +8,12 @@ from typing import Any
 
 import pytest
 
-from heartbeat.api.config import ApiConfig
-from heartbeat.api.deps import AwsClients, Services
-from heartbeat.api.handler import ApiHandler
-from support.api import LambdaContext, http_event
+from support.api import ApiClient, HandOver, LambdaContext, http_event
 
 SEED = {"name": "daily", "prompt": "Summarise the day.", "schedule": "0 18 * * *"}
 
 
-class HandOver:
-    """Run-now's hand-over at the Lambda boundary: records each event the executor would get."""
-
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-
-    def invoke(self, event: Any) -> None:
-        self.events.append(dict(event))
-
-
-class Client:
-    def __init__(self, aws: Any) -> None:
-        config = ApiConfig.from_env(aws.env)
-        clients = AwsClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, s3=aws.s3)
-        self.invoker = HandOver()
-        self.handler = ApiHandler(lambda: Services(config, clients, invoker=self.invoker, env=aws.env))
-
+class Client(ApiClient):
     def send(self, method: str, path: str, key: str | None, *, tenant: str = "tenant-a", **kw: Any):
         event = http_event(method, path, tenant=tenant, **kw)
         if key is not None:
@@ -43,7 +24,7 @@ class Client:
 
 @pytest.fixture
 def api(aws) -> Client:
-    return Client(aws)
+    return Client(aws, invoker=HandOver())
 
 
 def total(api: Client, tenant: str = "tenant-a") -> int:
