@@ -419,3 +419,21 @@ def test_no_single_failed_call_leaves_anything_inconsistent(aws, scenario: Scena
             scenario.settled(world, tenant, ctx)
         except AssertionError as exc:
             raise AssertionError(f"{where}: {exc}") from exc
+
+
+def test_a_run_whose_start_died_is_settled_as_an_error_when_its_runs_are_listed(aws) -> None:
+    world = World(aws)
+    tenant = world.tenant()
+    task = _create(world, tenant)
+    world.injector.arm()
+    world.call(tenant, "POST", f"/v1/tasks/{task['id']}/run")
+    put = world.injector.calls.index("PutItem") + 1  # the queued record's write
+    world.injector.arm(put, "death")
+    with pytest.raises(ProcessDied):
+        world.call(tenant, "POST", f"/v1/tasks/{task['id']}/run")
+    world.injector.disarm()
+    stranded = [r for r in world.runs(tenant, task["id"]) if r["status"] == "queued"]
+    assert len(stranded) == 1, "just after, it may still be on its way"
+    world.clock.now += timedelta(minutes=16)
+    settled = {r["id"]: r for r in world.runs(tenant, task["id"])}[stranded[0]["id"]]
+    assert settled["status"] == "error" and "never reached the executor" in settled["error"]

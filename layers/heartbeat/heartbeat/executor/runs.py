@@ -8,7 +8,8 @@ reads it back. Any of the three calls may fail after taking effect (a lost answe
   the answer is 202, never a 500 that a retrying client would turn into a second run;
 - the read back: failing, the answer is the run as handed over (`queued`), still a 202.
 A process that dies between the record and the hand-over leaves a `queued` run nobody will run:
-the next run-now of the task marks such runs `error` once they are `STRANDED_AFTER` old.
+the next run-now of the task, or the next listing of its runs, marks such runs `error` once they
+are `STRANDED_AFTER` old.
 (docs/decisions/2026-12-01-lost-answers.md)
 """
 
@@ -111,19 +112,30 @@ class RunsService:
     def _fail_stranded(self, tenant_id: str, task_id: str, now: datetime) -> None:
         """Mark `error` the task's recent manual runs whose hand-over was lost (see the module doc)."""
         recent, _ = self._runs.page(tenant_id, task_id, 20, None)
-        for old in recent:
+        self._settle(recent, now)
+
+    def _settle(self, runs: list[Run], now: datetime) -> list[Run]:
+        """`runs`, with each stranded one marked (and answered) `error`."""
+        settled = []
+        for run in runs:
             if (
-                old.status == "queued"
-                and old.trigger == "manual"
-                and old.reason is None
-                and now - parse_iso(old.created_at) > STRANDED_AFTER
+                run.status == "queued"
+                and run.trigger == "manual"
+                and run.reason is None
+                and now - parse_iso(run.created_at) > STRANDED_AFTER
             ):
-                stranded = old.evolve(status="error", finished_at=iso(now), error=STRANDED_ERROR)
-                self._runs.save_if(stranded, ("queued",))
+                stranded = run.evolve(status="error", finished_at=iso(now), error=STRANDED_ERROR)
+                if self._runs.save_if(stranded, ("queued",)):
+                    run = stranded
+            settled.append(run)
+        return settled
 
     def list(
         self, tenant_id: str, task_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Run], str | None]:
+        """A page of the task's runs; a stranded run in it is settled first, so what a client
+        reads is never a run that will stay `queued` forever."""
         if self._state.load(tenant_id, task_id) is None:
             raise NotFoundError(f"no task with id '{task_id}'", param="id")
-        return self._runs.page(tenant_id, task_id, limit, cursor)
+        runs, next_cursor = self._runs.page(tenant_id, task_id, limit, cursor)
+        return self._settle(runs, self._clock()), next_cursor

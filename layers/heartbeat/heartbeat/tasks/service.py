@@ -132,13 +132,14 @@ class TaskService:
                 )
             self._tasks.insert(task, self._policy.quota)
         except HeartbeatError as exc:
-            if self._landed(task, exc):
-                return task  # the row landed, its answer was lost: roll forward
             try:
-                if self._reread(task, exc) is None:
-                    self._delete_schedules(touched)
+                stored = self._reread(task, exc)
             except _Unknown:
-                pass  # leave them: the executor removes a schedule whose row never came
+                raise exc from None  # schedules left: the executor removes one whose row never came
+            if _landed(task, stored, exc):
+                return task  # the row landed, its answer was lost: roll forward
+            if stored is None:
+                self._delete_schedules(touched)
             raise
         return task
 
@@ -188,7 +189,7 @@ class TaskService:
             try:
                 self._tasks.update(updated, attributes, expected_version=current.version)
             except HeartbeatError as exc:
-                if self._landed(updated, exc):
+                if _landed(updated, self._reread_or(current, exc), exc):
                     return updated
                 raise
             return updated
@@ -196,9 +197,10 @@ class TaskService:
             self._put_schedules(updated, schedule, previous_count=current.schedule_count, now=now)
             self._tasks.update(updated, attributes, expected_version=current.version)
         except HeartbeatError as exc:
-            if self._landed(updated, exc):
-                return updated
-            self._roll_back(current, exc, written_count=updated.schedule_count)
+            latest = self._reread_or(current, exc)
+            if _landed(updated, latest, exc):
+                return updated  # the row landed, its answer was lost: roll forward
+            self._roll_back(current, latest, written_count=updated.schedule_count)
             raise
         return updated
 
@@ -231,24 +233,12 @@ class TaskService:
             logger.exception("reading task %s again after %r failed", task.id, exc.message)
             raise _Unknown from again
 
-    def _landed(self, written: Task, exc: HeartbeatError) -> bool:
-        """Whether the row write of `written` took effect although `exc` says it failed (a lost
-        answer, or botocore's retry of it failing its own condition). The executor may have
-        bumped the version since (an auto-disable), never `updated_at`."""
-        if isinstance(exc, InvalidRequestError):
-            return False
+    def _reread_or(self, fallback: Task, exc: HeartbeatError) -> Task | None:
+        """`_reread`, or `fallback` (the row read before) when it cannot be read."""
         try:
-            stored = self._reread(written, exc)
+            return self._reread(fallback, exc)
         except _Unknown:
-            return False
-        landed = (
-            stored is not None
-            and stored.updated_at == written.updated_at
-            and stored.version >= written.version
-        )
-        if landed:
-            logger.warning("task %s was stored although its write failed (%s)", written.id, exc.message)
-        return landed
+            return fallback
 
     def _put_schedules(self, task: Task, schedule: Schedule, previous_count: int, now: datetime) -> None:
         names = schedule_names(task.tenant_id, task.id, max(task.schedule_count, previous_count))
@@ -272,14 +262,10 @@ class TaskService:
             else:
                 self._schedules.delete(name)
 
-    def _roll_back(self, current: Task, exc: HeartbeatError, written_count: int) -> None:
-        """After a failed change, put back the schedules of the row as it now is, read again: the
-        one read before, or a concurrent change that won (409), whose schedules this request
-        overwrote. If it cannot be read, the one read before."""
-        try:
-            latest = self._reread(current, exc)  # None: deleted meanwhile, its schedules go too
-        except _Unknown:
-            latest = current
+    def _roll_back(self, current: Task, latest: Task | None, written_count: int) -> None:
+        """After a failed change, put back the schedules of the row as it now is (`latest`, read
+        again): the one read before, or a concurrent change that won (409), whose schedules this
+        request overwrote; None: deleted meanwhile, its schedules go too."""
         if latest is None:
             count = max(written_count, current.schedule_count)
             self._delete_schedules(schedule_names(current.tenant_id, current.id, count))
@@ -308,6 +294,21 @@ class TaskService:
                 self._schedules.delete(name)
             except HeartbeatError:
                 logger.exception("removing schedule %s failed; the executor removes it when it fires", name)
+
+
+def _landed(written: Task, stored: Task | None, exc: HeartbeatError) -> bool:
+    """Whether the row write of `written` took effect although `exc` says it failed (a lost
+    answer, or botocore's retry of it failing its own condition), judged by the row as `stored`
+    now. The executor may have bumped the version since (an auto-disable), never `updated_at`."""
+    landed = (
+        not isinstance(exc, InvalidRequestError)
+        and stored is not None
+        and stored.updated_at == written.updated_at
+        and stored.version >= written.version
+    )
+    if landed:
+        logger.warning("task %s was stored although its write failed (%s)", written.id, exc.message)
+    return landed
 
 
 def _parse(value: str | dict[str, Any], timezone: str | None, now: datetime) -> Schedule:
