@@ -127,4 +127,8 @@ def test_a_sigkilled_stack_keeps_every_write_it_acknowledged(tmp_path: Path) -> 
                 assert status == 200 and [p["text"] for p in found["passages"]] == [f"note {tag}"], tag
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave a stack behind
+            process.wait(timeout=30)
