@@ -99,12 +99,13 @@ def test_a_sigkilled_stack_keeps_every_write_it_acknowledged(tmp_path: Path) -> 
         goal = len(acknowledged) + kill_after
         for worker in workers:
             worker.start()
-        assert wait_for(lambda goal=goal: len(acknowledged) >= goal, timeout=120, interval=0.01)
+        reached = wait_for(lambda goal=goal: len(acknowledged) >= goal, timeout=120, interval=0.01)
         process.send_signal(signal.SIGKILL)  # mid-burst: requests in flight, the saver not yet run
         process.wait(timeout=30)
         stop.set()
         for worker in workers:
             worker.join(timeout=60)
+        assert reached, "the burst got its writes acknowledged"
 
     process, url = start(data_dir)
     try:
