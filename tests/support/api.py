@@ -101,7 +101,7 @@ class ApiClient:
         from heartbeat.api.handler import ApiHandler
 
         config = ApiConfig.from_env({**aws.env, **env})
-        clients = AwsClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, s3=aws.s3, lambda_=aws.lambda_)
+        clients = AwsClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, lambda_=aws.lambda_)
         self.invoker = invoker
         self.handler = ApiHandler(lambda: Services(config, clients, invoker=invoker, env={**aws.env, **env}))
 

@@ -35,9 +35,9 @@ from heartbeat.dal.schedules import schedule_names
 from heartbeat.errors import DependencyError
 from heartbeat.executor.config import ExecutorConfig
 from heartbeat.executor.handler import ExecutorClients, build_executor
-from heartbeat.executor.soul import AgentSoulRunner
+from heartbeat.executor.runner import AgentSoulRunner
 from heartbeat.schedule import parse_schedule
-from heartbeat.soul.models import SoulSettings
+from heartbeat.soul.resolve import SoulSettings
 from heartbeat.soul.types import ModelRequest, ModelResponse, Usage
 from heartbeat.timeutil import iso
 from support.api import LambdaContext, http_event
@@ -169,7 +169,7 @@ class World:
             soul=soul,
             clock=self.clock,
         )
-        clients = AwsClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, s3=aws.s3, lambda_=None)
+        clients = AwsClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, lambda_=None)
         config = ApiConfig.from_env(aws.env)
         invoker = FaultyInvoker(self.injector, self.executor, self.clock)
         self.handler = ApiHandler(
