@@ -81,10 +81,21 @@ def http_event(
     return event
 
 
-class ApiClient:
-    """Calls the api handler in process, as API Gateway would after the authorizer allowed."""
+class HandOver:
+    """Run-now's hand-over at the Lambda boundary: records each event the executor would get."""
 
-    def __init__(self, aws: Any, **env: str) -> None:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, event: Any) -> None:
+        self.events.append(dict(event))
+
+
+class ApiClient:
+    """Calls the api handler in process, as API Gateway would after the authorizer allowed.
+    `invoker`: where run-now hands its runs (default: Lambda, which moto cannot run)."""
+
+    def __init__(self, aws: Any, invoker: Any = None, **env: str) -> None:
         from heartbeat.api.config import ApiConfig
         from heartbeat.api.deps import AwsClients, Services
         from heartbeat.api.handler import ApiHandler
@@ -98,7 +109,8 @@ class ApiClient:
             sqs=getattr(aws, "sqs", None),
             secretsmanager=getattr(aws, "secretsmanager", None),
         )
-        self.handler = ApiHandler(lambda: Services(config, clients, env={**aws.env, **env}))
+        self.invoker = invoker
+        self.handler = ApiHandler(lambda: Services(config, clients, invoker=invoker, env={**aws.env, **env}))
 
     def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         response = self.handler(http_event(method, path, **kwargs), LambdaContext())

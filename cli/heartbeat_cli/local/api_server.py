@@ -124,6 +124,13 @@ def _handler_class(gateway: Gateway, pages: LocalPages) -> type[BaseHTTPRequestH
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, CONNECT, PROPFIND...): the gateway's 404 Not Found, as on
+            # API Gateway, not http.server's 501 HTML page.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
             log.info("%s %s", self.address_string(), format % args)
 

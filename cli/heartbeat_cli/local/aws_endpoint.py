@@ -1,8 +1,10 @@
 """The local stack's AWS endpoint: a moto server, in this process, on loopback.
 
-Every request passes through `WriteWatcher`, which tells listeners which service a request wrote
-to (DynamoDB, Scheduler, S3, SQS, Secrets Manager). The local scheduler uses that to re-read only
-what changed, and the state saver to save only the services that changed."""
+Every request passes through `WriteWatcher`, which runs requests one at a time, appends each
+acknowledged write to the journal (fsynced before its answer leaves), and tells listeners which
+service a request wrote to (DynamoDB, Scheduler, S3, SQS, Secrets Manager). The local scheduler
+uses that to re-read only what changed, and the state saver to save only the services that
+changed. The saver's own reads (marked with CHECKPOINT_HEADER) pass while it holds the lock."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from heartbeat_cli.local.journal import Journal, request_entry
 from heartbeat_cli.local.ports import port_error
 from heartbeat_cli.local.resources import REGION
+from heartbeat_cli.local.state import PERSISTED
 
 # Fake credentials: moto accepts any, and they keep boto3 from looking for real ones.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "heartbeat-local", "AWS_SECRET_ACCESS_KEY": "heartbeat-local"}
@@ -24,6 +28,8 @@ _READ_OPERATIONS = re.compile(r"^(Get|List|Describe|Query|Scan|BatchGet|Receive)
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 WriteListener = Callable[[str], None]
+# Marks the state saver's reads, made while it holds the watcher's lock (a checkpoint).
+CHECKPOINT_HEADER = "x-heartbeat-checkpoint"
 
 
 def request_writes(method: str, headers: dict[str, str]) -> str | None:
@@ -38,31 +44,61 @@ def request_writes(method: str, headers: dict[str, str]) -> str | None:
 
 
 class WriteWatcher:
-    """WSGI middleware: passes every request on, then names the service it wrote to."""
+    """WSGI middleware: runs one request at a time, journals each acknowledged write, then names
+    the service it wrote to."""
 
     def __init__(self, app: Any) -> None:
-        self._app = app
+        self.app = app
         self._listeners: list[WriteListener] = []
         self._lock = threading.Lock()
+        # Held for each request, and by the state saver for a checkpoint (no write runs meanwhile).
+        self.requests = threading.Lock()
+        self.journal: Journal | None = None  # set once the saved state is restored
 
     def subscribe(self, listener: WriteListener) -> None:
         with self._lock:
             self._listeners.append(listener)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("HTTP_" + CHECKPOINT_HEADER.upper().replace("-", "_")):
+            return list(self.app(environ, start_response))
         headers = {
             "authorization": environ.get("HTTP_AUTHORIZATION", ""),
             "x-amz-target": environ.get("HTTP_X_AMZ_TARGET", ""),
         }
         service = request_writes(environ.get("REQUEST_METHOD", "GET"), headers)
-        # Materialise the answer first, so listeners run after the write has happened.
-        body = list(self._app(environ, start_response))
-        if service is not None:
+        with self.requests:
+            journal = self.journal if service in PERSISTED else None
+            request_body = _read_body(environ) if journal is not None else b""
+            status: list[str] = []
+
+            def capture(line: str, response_headers: Any, exc_info: Any = None) -> Any:
+                status.append(line)
+                return start_response(line, response_headers, exc_info)
+
+            # Materialise the answer first, so the journal and listeners follow the write.
+            body = list(self.app(environ, capture))
+            if service is None:
+                return body
+            if journal is not None and status and status[0].startswith("2"):
+                journal.append(request_entry(service, environ, request_body))  # durable before the answer
             with self._lock:
                 listeners = list(self._listeners)
             for listener in listeners:
                 listener(service)
         return body
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """Read the request body and put it back, for the journal to keep the bytes moto parsed."""
+    from io import BytesIO
+
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    body: bytes = stream.read(int(length)) if length else stream.read()
+    environ["wsgi.input"] = BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
 
 
 class AwsEndpoint:
@@ -92,9 +128,10 @@ class AwsEndpoint:
         from werkzeug.serving import make_server
 
         self.watcher = WriteWatcher(DomainDispatcherApplication(create_backend_app))
-        # One request at a time: moto's backends are not atomic across threads (two conditional
-        # writes can both pass; a cancelled transaction restores whole tables), and the executor's
-        # slot dedupe and leases rely on DynamoDB's conditional writes being atomic, as on AWS.
+        # One request at a time (the watcher's lock): moto's backends are not atomic across threads
+        # (two conditional writes can both pass; a cancelled transaction restores whole tables),
+        # and the executor's slot dedupe and leases rely on DynamoDB's conditional writes being
+        # atomic, as on AWS. Threaded all the same, so a checkpoint's reads pass that lock.
         # Bound here, not by werkzeug, which prints its own advice and exits on a port in use.
         try:
             listener = socket.create_server((self._host, self._port))
@@ -105,7 +142,7 @@ class AwsEndpoint:
                 self._host,
                 self._port,
                 self.watcher,
-                threaded=False,
+                threaded=True,
                 request_handler=MotoRequestHandler,
                 fd=listener.fileno(),
             )
@@ -147,6 +184,19 @@ def endpoint_clients(url: str | None, services: Iterable[str] = SERVICES) -> dic
         s3={"addressing_style": "path"},
     )
     return {name: session.client(name, endpoint_url=url, config=config) for name in services}  # type: ignore[call-overload]
+
+
+def checkpoint_clients(url: str) -> dict[str, Any]:
+    """Clients for the state saver: their requests carry CHECKPOINT_HEADER, so they are served
+    while the saver holds the watcher's lock."""
+    clients = endpoint_clients(url, PERSISTED)
+
+    def mark(request: Any, **_: Any) -> None:
+        request.headers[CHECKPOINT_HEADER] = "1"
+
+    for client in clients.values():
+        client.meta.events.register("before-send.*.*", mark)
+    return clients
 
 
 def function_environment(url: str) -> dict[str, str]:

@@ -97,6 +97,7 @@ class StackNames:
             "RUNS_TABLE": self.table("RunsTable"),
             "KEYS_TABLE": self.table("KeysTable"),
             "MEMORY_TABLE": self.table("MemoryTable"),
+            "IDEMPOTENCY_TABLE": self.table("IdempotencyTable"),
             "ARTIFACTS_BUCKET": self.bucket,
             "SCHEDULE_GROUP": self.schedule_group,
             "EXECUTOR_ARN": self.function_arn("executor"),

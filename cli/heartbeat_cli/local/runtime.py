@@ -130,5 +130,16 @@ def local_aws(data_dir: Path, services: Sequence[str] = PERSISTED) -> Iterator[L
         )
         store = StateStore(data_dir)
         store.restore(clients, services)
+        # A stack that was killed left acknowledged writes in its journal: apply them first, and
+        # save these services as continuing after every journal file (the stack replays the rest).
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        from heartbeat_cli.local.journal import Journal, replay
+
+        journal = Journal(data_dir)
+        replay(
+            journal.entries(), DomainDispatcherApplication(create_backend_app), store.generations, services
+        )
         yield LocalAws(clients, None)
-        store.save(clients, services)
+        after = max([journal.generation, *store.generations.values()]) + 1
+        store.save(clients, services, journal=after)

@@ -109,7 +109,12 @@ class LocalStack:
 
     def _start(self) -> None:
         from heartbeat_cli.local.api_server import ApiServer, LocalPages, openapi_document
-        from heartbeat_cli.local.aws_endpoint import AwsEndpoint, endpoint_clients, function_environment
+        from heartbeat_cli.local.aws_endpoint import (
+            AwsEndpoint,
+            checkpoint_clients,
+            endpoint_clients,
+            function_environment,
+        )
         from heartbeat_cli.local.functions import (
             Containers,
             FunctionInvoker,
@@ -118,6 +123,7 @@ class LocalStack:
             load_handler,
         )
         from heartbeat_cli.local.gateway import Gateway, authorizer_from_template, routes_from_template
+        from heartbeat_cli.local.journal import Journal, replay
         from heartbeat_cli.local.next_runs import refresh_next_runs
         from heartbeat_cli.local.resources import StackNames, load_template, provision
         from heartbeat_cli.local.runtime import RuntimeInfo, clear_runtime, running_stack, write_runtime
@@ -154,7 +160,28 @@ class LocalStack:
         stopped_at = last_stopped(data_dir) if (data_dir / "scheduler.json").exists() else None
         (data_dir / STOPPED_FILE).unlink(missing_ok=True)  # a crash from here on: the last save's time
         restored = store.restore(clients)
-        log.info("restored %s from %s", ", ".join(restored) or "nothing", data_dir)
+        assert endpoint.watcher is not None
+        journal = Journal(data_dir)
+        replayed = replay(journal.entries(), endpoint.watcher.app, store.generations)
+        journal.begin(after=max(store.generations.values(), default=0))
+        saver = StateSaver(
+            store,
+            checkpoint_clients(endpoint.url),
+            delay=self.options.save_delay,
+            journal=journal,
+            writes=endpoint.watcher.requests,
+        )
+        if replayed:
+            saver.mark_all()
+            saver.flush()  # the replayed writes into the snapshots: a checkpoint
+        endpoint.watcher.journal = journal  # from here on, every acknowledged write is durable first
+        self._exit.callback(journal.close)
+        log.info(
+            "restored %s from %s (%d journalled writes replayed)",
+            ", ".join(restored) or "nothing",
+            data_dir,
+            replayed,
+        )
         refresh_next_runs(clients["dynamodb"], names.table("TasksTable"), self.clock.now())
 
         # The functions read their settings, and build their AWS clients, from the environment.
@@ -183,7 +210,6 @@ class LocalStack:
             {executor_arn: executor}, {executor_arn: executor_timeout}, {executor_arn: executor_memory}
         )
 
-        saver = StateSaver(store, clients, delay=self.options.save_delay)
         scheduler = LocalScheduler(
             clients["scheduler"],
             invoker.invoke,
@@ -219,7 +245,6 @@ class LocalStack:
         )
         self.notifier = notifier
 
-        assert endpoint.watcher is not None
         endpoint.watcher.subscribe(saver.mark)
         endpoint.watcher.subscribe(scheduler.notify)
         endpoint.watcher.subscribe(notifier.notify)

@@ -49,15 +49,21 @@ class StateStore:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
+        # Per service restored: the journal generation its snapshot continues from (journal.py).
+        self.generations: dict[str, int] = {}
 
     def path(self, service: str) -> Path:
         return self.data_dir / f"{service}.json"
 
-    def save(self, clients: dict[str, Any], services: Iterable[str] = PERSISTED) -> None:
+    def save(
+        self, clients: dict[str, Any], services: Iterable[str] = PERSISTED, *, journal: int | None = None
+    ) -> None:
+        """Save `services`; `journal`: the journal generation whose writes come after this snapshot."""
         for service in services:
             if service in _DUMPERS:
+                extra = {} if journal is None else {"journal": journal}
                 write_json_atomic(
-                    self.path(service), {"format": FORMAT, **_DUMPERS[service](clients[service])}
+                    self.path(service), {"format": FORMAT, **extra, **_DUMPERS[service](clients[service])}
                 )
 
     def restore(self, clients: dict[str, Any], services: Iterable[str] = PERSISTED) -> list[str]:
@@ -71,6 +77,7 @@ class StateStore:
             if data.get("format") != FORMAT:
                 raise ValueError(f"{path}: unknown state format {data.get('format')!r}")
             _LOADERS[service](clients[service], data)
+            self.generations[service] = int(data.get("journal", 0))
             loaded.append(service)
         return loaded
 

@@ -33,6 +33,10 @@ class ConflictError(HeartbeatError):
     """The resource changed under us, or the operation clashes with its current state."""
 
 
+class IdempotencyKeyReusedError(HeartbeatError):
+    """An Idempotency-Key sent again with a different request than the one it first came with."""
+
+
 class QuotaExceededError(HeartbeatError):
     """The tenant is over one of its quotas."""
 

@@ -14,9 +14,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.depends import DependencyResolutionError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from heartbeat.api import responses
+from heartbeat.api.body import parse_json_body
 from heartbeat.api.routes import conversations, memory, runs, tasks, usage, webhooks
 from heartbeat.errors import HeartbeatError
 
@@ -40,9 +44,13 @@ class ApiResolver(APIGatewayHttpResolver):
 
 def build_resolver(logger: Logger | None = None) -> ApiResolver:
     log = logger or Logger(service="heartbeat-api")
-    app = ApiResolver(enable_validation=True)
+    app = ApiResolver(enable_validation=True, json_body_deserializer=parse_json_body)
     for module in ROUTE_MODULES:
         app.include_router(module.router())
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(exc: RequestUnsupportedContentType) -> Response:
+        return responses.unsupported_content_type(app.current_event.headers.get("content-type", ""))
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:

@@ -18,6 +18,8 @@ class ApiConfig(FunctionConfig):
     dlq_arn: str | None = Field(default=None, alias="SCHEDULE_DLQ_ARN")
     default_model: str = Field(alias="DEFAULT_MODEL")
     task_quota: int = Field(default=100, alias="TASK_QUOTA", ge=1)
+    # Powertools Idempotency's table (the Idempotency-Key header); None: the header is refused.
+    idempotency_table: str | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
     run_retention_days: int = Field(default=30, alias="RUN_RETENTION_DAYS", ge=1)
     # Webhooks (DESIGN.md section 9).
     webhooks_table: str = Field(default="", alias="WEBHOOKS_TABLE")

@@ -17,6 +17,9 @@ from heartbeat.api.config import ApiConfig
 from heartbeat.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from heartbeat.api.idempotency import IdempotentRequests
     from heartbeat.conversations.service import ConversationService
     from heartbeat.memory.store import MemoryStore
     from heartbeat.notify.service import WebhookService
@@ -90,6 +93,7 @@ class Services:
                 default_model=self.config.default_model,
                 check_model=self._check_model,
             ),
+            **self._clock_arg(),
         )
 
     @cached_property
@@ -137,6 +141,7 @@ class Services:
             invoker,
             retention=timedelta(days=self.config.run_retention_days),
             outputs=OutputStore(self.clients.s3, self.config.artifacts_bucket),
+            **self._clock_arg(),
         )
 
     @cached_property
@@ -171,6 +176,15 @@ class Services:
             default_budget=self.config.daily_token_budget,
             clock=self.clock,
         )
+
+    @cached_property
+    def idempotency(self) -> IdempotentRequests:
+        from heartbeat.api.idempotency import IdempotentRequests
+
+        return IdempotentRequests(self.clients.dynamodb, self.config.idempotency_table)
+
+    def _clock_arg(self) -> dict[str, Any]:
+        return {} if self.clock is None else {"clock": self.clock}
 
 
 def services(request: Request) -> Services:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from heartbeat.api.app import build_resolver
+from heartbeat.api.body import utf8_problem
 from heartbeat.api.config import ApiConfig
 from heartbeat.api.deps import AwsClients, Services
 
@@ -32,5 +34,15 @@ class ApiHandler:
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         if self._services is None:
             self._services = self._factory()
+        problem = utf8_problem(event)
+        if problem is not None:  # before routing: Powertools would fail decoding it (a 500)
+            return {
+                "statusCode": 400,
+                "headers": {"Content-Type": "application/json"},
+                "body": json.dumps(
+                    {"error": {"type": "invalid_request_error", "message": problem, "param": None}}
+                ),
+                "isBase64Encoded": False,
+            }
         self._resolver.append_context(services=self._services)
         return self._resolver.resolve(event, context)

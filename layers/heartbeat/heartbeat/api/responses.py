@@ -17,6 +17,7 @@ _STATUS: dict[type[errors.HeartbeatError], tuple[int, str]] = {
     errors.ForbiddenError: (403, "permission_error"),
     errors.NotFoundError: (404, "not_found_error"),
     errors.ConflictError: (409, "conflict_error"),
+    errors.IdempotencyKeyReusedError: (422, "idempotency_error"),
     errors.QuotaExceededError: (429, "quota_exceeded_error"),
     errors.DependencyError: (500, "api_error"),
 }
@@ -40,6 +41,15 @@ def from_error(exc: errors.HeartbeatError) -> Response:
 
 def internal_error() -> Response:
     return error_response(500, "api_error", "internal error: retry later; if it persists, report it")
+
+
+def unsupported_content_type(content_type: str) -> Response:
+    return error_response(
+        415,
+        "invalid_request_error",
+        f"Content-Type '{content_type}' is not supported: send the body as JSON with "
+        "Content-Type: application/json",
+    )
 
 
 def from_validation_errors(details: Sequence[Any]) -> Response:

@@ -70,6 +70,8 @@ class RunsTable:
 
     # -- run records -------------------------------------------------------------------------
     def insert(self, run: Run) -> None:
+        """Store a new run record under an id fixed before the call. A record already there is
+        this write's own (botocore retried a put whose answer was lost): the insert succeeded."""
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -77,7 +79,15 @@ class RunsTable:
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except AWS_ERRORS as exc:
+            if _conditional_failed(exc):
+                return
             raise DependencyError(f"saving the run failed ({error_code(exc)})") from exc
+
+    def find(self, tenant_id: str, task_id: str, run_id: str) -> Run | None:
+        try:
+            return self.get(tenant_id, task_id, run_id)
+        except NotFoundError:
+            return None
 
     def get(self, tenant_id: str, task_id: str, run_id: str) -> Run:
         try:

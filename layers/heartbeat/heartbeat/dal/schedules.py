@@ -68,12 +68,16 @@ class SchedulesGateway:
         create: bool,
         flexible_window_minutes: int = 0,
         max_event_age_seconds: int | None = None,
+        token: str | None = None,
     ) -> None:
         """Create, or replace whole (UpdateSchedule replaces every field), one schedule. With a
         flexible window, EventBridge invokes at a random time up to that many minutes after each
         slot; the slot itself is still what `<aws.scheduler.scheduled-time>` carries.
         `max_event_age_seconds` (60-86400): the task's catch-up window, after which EventBridge
-        stops retrying a delivery the executor would only record as missed (default: the target's)."""
+        stops retrying a delivery the executor would only record as missed (default: the target's).
+        `token` (the request's ClientToken) makes a retry of the same write, after an answer that
+        was lost, a no-op on AWS; a create that finds its schedule already there (our own earlier
+        attempt: names derive from a task id fixed before the first call) replaces it instead."""
         target: dict[str, Any] = {
             "Arn": self._target.executor_arn,
             "RoleArn": self._target.role_arn,
@@ -99,11 +103,16 @@ class SchedulesGateway:
         }
         if schedule.start is not None:  # a rate() counts from its start, as next_run_at does
             request["StartDate"] = schedule.start
+        if token is not None:
+            request["ClientToken"] = token
         call = self._client.create_schedule if create else self._client.update_schedule
         try:
             call(**request)
         except AWS_ERRORS as exc:
             code = error_code(exc)
+            if create and code == "ConflictException":
+                self._client_update(request, code)
+                return
             if not create and code == "ResourceNotFoundException":
                 # A one-time schedule deletes itself after it runs: putting it back is a create.
                 self.put(
@@ -116,6 +125,7 @@ class SchedulesGateway:
                     create=True,
                     flexible_window_minutes=flexible_window_minutes,
                     max_event_age_seconds=max_event_age_seconds,
+                    token=token,
                 )
                 return
             if isinstance(exc, ClientError) and code == "ValidationException":
@@ -124,6 +134,12 @@ class SchedulesGateway:
                     f"EventBridge Scheduler rejected the schedule: {message}", param="schedule"
                 ) from exc
             raise DependencyError(f"saving the schedule failed ({code})") from exc
+
+    def _client_update(self, request: dict[str, Any], after: str) -> None:
+        try:
+            self._client.update_schedule(**request)
+        except AWS_ERRORS as exc:
+            raise DependencyError(f"saving the schedule failed ({after}, then {error_code(exc)})") from exc
 
     def delete(self, name: str) -> None:
         """Delete one schedule; one already gone counts as deleted."""

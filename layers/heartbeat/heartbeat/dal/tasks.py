@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from heartbeat.dal.dynamo import (
@@ -23,6 +24,13 @@ if TYPE_CHECKING:
 
 META_SK = "#meta"
 TASK_PREFIX = "cron_"
+
+
+def request_token(*parts: object) -> str:
+    """A transaction's ClientRequestToken (at most 36 characters), derived from what the write is,
+    so botocore's retry of a transaction whose answer was lost is a no-op on DynamoDB instead of
+    failing its own condition."""
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:36]
 
 
 class TasksTable:
@@ -64,7 +72,8 @@ class TasksTable:
                             "ExpressionAttributeValues": {":one": {"N": "1"}, ":quota": {"N": str(quota)}},
                         }
                     },
-                ]
+                ],
+                ClientRequestToken=request_token("insert", task.tenant_id, task.id),
             )
         except AWS_ERRORS as exc:
             reasons = cancellation_codes(exc)
@@ -123,7 +132,8 @@ class TasksTable:
                             "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
                         }
                     },
-                ]
+                ],
+                ClientRequestToken=request_token("delete", tenant_id, task_id),
             )
         except AWS_ERRORS as exc:
             reasons = cancellation_codes(exc)

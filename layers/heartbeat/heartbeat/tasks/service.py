@@ -10,6 +10,15 @@ Ordering, so that no failure leaves a row without its schedule or a schedule wit
   won the 409).
 - delete: the row first (the commit point), then the schedules; a schedule that outlives a failure
   there is removed by the executor when it next fires for a task that does not exist.
+
+A failed call may still have taken effect (a read timeout, or botocore's retries running out after
+the write landed: "a lost answer"). So every write is idempotent (ids and schedule names fixed
+before the first call, ClientRequestToken / ClientToken on retries), and after any failure the row
+is read again before deciding: the row is the commit point, so if it says the write landed the
+request rolls forward (and answers success), else it rolls back. When even that read fails, the
+schedules are left as they are: a schedule without its row is removed by the executor, while
+removing the schedules of a row that exists would leave a task that never fires.
+(docs/decisions/2026-12-01-lost-answers.md)
 """
 
 from __future__ import annotations
@@ -21,7 +30,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from heartbeat.dal.schedules import schedule_names
-from heartbeat.errors import ConflictError, HeartbeatError, InvalidRequestError, NotFoundError
+from heartbeat.dal.tasks import request_token
+from heartbeat.errors import HeartbeatError, InvalidRequestError, NotFoundError
 from heartbeat.ids import new_id
 from heartbeat.models.requests import (
     MAX_DESCRIPTION_BYTES,
@@ -43,6 +53,10 @@ logger = logging.getLogger(__name__)
 
 _NOT_NULLABLE = ("name", "prompt", "schedule", "enabled", "alert_after_errors", "flexible_window_minutes")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Unknown(Exception):  # noqa: N818 - a private signal, not an error anyone sees
+    """What is stored could not be read after a failure."""
 
 
 @dataclass(frozen=True)
@@ -111,13 +125,14 @@ class TaskService:
             output_schema=request.output_schema,
             state=TaskState(next_run_at=_next_run(schedule, now, request.enabled)),
         )
-        created: list[str] = []
+        touched: list[str] = []
         try:
             for name, eventbridge in zip(
                 schedule_names(tenant_id, task.id, task.schedule_count),
                 _eventbridge(schedule, now),
                 strict=True,
             ):
+                touched.append(name)  # before the call: a lost answer may have created it
                 self._schedules.put(
                     name,
                     eventbridge,
@@ -128,11 +143,18 @@ class TaskService:
                     create=True,
                     flexible_window_minutes=task.flexible_window_minutes,
                     max_event_age_seconds=task.catchup_window_seconds,
+                    token=request_token(name, task.version, task.updated_at),
                 )
-                created.append(name)
             self._tasks.insert(task, self._policy.quota)
-        except HeartbeatError:
-            self._delete_schedules(created)
+        except HeartbeatError as exc:
+            try:
+                stored = self._reread(task, exc)
+            except _Unknown:
+                raise exc from None  # schedules left: the executor removes one whose row never came
+            if _landed(task, stored, exc):
+                return task  # the row landed, its answer was lost: roll forward
+            if stored is None:
+                self._delete_schedules(touched)
             raise
         return task
 
@@ -189,25 +211,59 @@ class TaskService:
         )
 
         if schedule is None:
-            self._tasks.update(updated, attributes, expected_version=current.version)
+            try:
+                self._tasks.update(updated, attributes, expected_version=current.version)
+            except HeartbeatError as exc:
+                if _landed(updated, self._reread_or(current, exc), exc):
+                    return updated
+                raise
             return updated
         try:
             self._put_schedules(updated, schedule, previous_count=current.schedule_count, now=now)
             self._tasks.update(updated, attributes, expected_version=current.version)
         except HeartbeatError as exc:
-            self._roll_back(current, exc, written_count=updated.schedule_count)
+            latest = self._reread_or(current, exc)
+            if _landed(updated, latest, exc):
+                return updated  # the row landed, its answer was lost: roll forward
+            self._roll_back(current, latest, written_count=updated.schedule_count)
             raise
         return updated
 
     def delete(self, tenant_id: str, task_id: str) -> None:
         current = self._tasks.get(tenant_id, task_id)
-        self._tasks.delete(tenant_id, task_id)
+        try:
+            self._tasks.delete(tenant_id, task_id)
+        except HeartbeatError as exc:
+            try:
+                if self._reread(current, exc) is not None:
+                    raise
+            except _Unknown:
+                raise exc from None  # still there, or not known: its schedules stay with it
+            logger.warning("task %s was deleted although its delete failed (%s)", task_id, exc.message)
         self._delete_schedules(schedule_names(tenant_id, task_id, current.schedule_count))
 
     # -- helpers -----------------------------------------------------------------------------
     def _check_model(self, model: str) -> None:
         if self._policy.check_model is not None:
             self._policy.check_model(model)
+
+    def _reread(self, task: Task, exc: HeartbeatError) -> Task | None:
+        """After `exc`, `task`'s row as stored now (None: there is none). Raises `_Unknown` when
+        it cannot be read either: then nothing may be rolled back."""
+        try:
+            return self._tasks.get(task.tenant_id, task.id)
+        except NotFoundError:
+            return None
+        except HeartbeatError as again:
+            logger.exception("reading task %s again after %r failed", task.id, exc.message)
+            raise _Unknown from again
+
+    def _reread_or(self, fallback: Task, exc: HeartbeatError) -> Task | None:
+        """`_reread`, or `fallback` (the row read before) when it cannot be read."""
+        try:
+            return self._reread(fallback, exc)
+        except _Unknown:
+            return fallback
 
     def _put_schedules(self, task: Task, schedule: Schedule, previous_count: int, now: datetime) -> None:
         names = schedule_names(task.tenant_id, task.id, max(task.schedule_count, previous_count))
@@ -233,17 +289,10 @@ class TaskService:
             else:
                 self._schedules.delete(name)
 
-    def _roll_back(self, current: Task, exc: HeartbeatError, written_count: int) -> None:
-        """After a failed change, put back the schedules of the row as it now is: the one read,
-        unless a concurrent change won (409), whose schedules this request overwrote."""
-        latest: Task | None = current
-        if isinstance(exc, ConflictError):
-            try:
-                latest = self._tasks.get(current.tenant_id, current.id)
-            except NotFoundError:
-                latest = None  # deleted meanwhile: its schedules go too
-            except HeartbeatError:
-                logger.exception("reading task %s again after a conflict failed", current.id)
+    def _roll_back(self, current: Task, latest: Task | None, written_count: int) -> None:
+        """After a failed change, put back the schedules of the row as it now is (`latest`, read
+        again): the one read before, or a concurrent change that won (409), whose schedules this
+        request overwrote; None: deleted meanwhile, its schedules go too."""
         if latest is None:
             count = max(written_count, current.schedule_count)
             self._delete_schedules(schedule_names(current.tenant_id, current.id, count))
@@ -272,6 +321,21 @@ class TaskService:
                 self._schedules.delete(name)
             except HeartbeatError:
                 logger.exception("removing schedule %s failed; the executor removes it when it fires", name)
+
+
+def _landed(written: Task, stored: Task | None, exc: HeartbeatError) -> bool:
+    """Whether the row write of `written` took effect although `exc` says it failed (a lost
+    answer, or botocore's retry of it failing its own condition), judged by the row as `stored`
+    now. The executor may have bumped the version since (an auto-disable), never `updated_at`."""
+    landed = (
+        not isinstance(exc, InvalidRequestError)
+        and stored is not None
+        and stored.updated_at == written.updated_at
+        and stored.version >= written.version
+    )
+    if landed:
+        logger.warning("task %s was stored although its write failed (%s)", written.id, exc.message)
+    return landed
 
 
 def _parse(value: str | dict[str, Any], timezone: str | None, now: datetime) -> Schedule:

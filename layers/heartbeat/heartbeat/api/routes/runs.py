@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from heartbeat.api.auth import ConfigRead, ConfigWrite
@@ -21,9 +21,20 @@ def router() -> APIGatewayHttpRouter:
 
     @router.post("/v1/tasks/<task_id>/run", summary="Run a task now, outside its schedule")
     # No return annotations: Powertools would validate them as models.
-    def run_task(task_id: str, tenant: ConfigWrite, services: ServicesDep):
-        run = services.runs.run_now(tenant, task_id)
-        return json_response(202, {"run": run_to_api(run)})
+    def run_task(
+        task_id: str,
+        idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
+        *,
+        tenant: ConfigWrite,
+        services: ServicesDep,
+    ):
+        def run_now() -> tuple[int, dict[str, object]]:
+            return 202, {"run": run_to_api(services.runs.run_now(tenant, task_id))}
+
+        request = {"route": "run_task", "task_id": task_id}
+        return json_response(
+            *services.idempotency.answer(tenant, idempotency_key, request, run_now, router.lambda_context)
+        )
 
     @router.get("/v1/tasks/<task_id>/runs", summary="List a task's runs, newest first")
     def list_runs(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from heartbeat.api.auth import ConfigRead, ConfigWrite
@@ -27,9 +27,21 @@ def router() -> APIGatewayHttpRouter:
     router = APIGatewayHttpRouter()
 
     @router.post("/v1/tasks", summary="Create a task")
-    def create_task(body: TaskCreate, tenant: ConfigWrite, services: ServicesDep):
-        task = services.tasks.create(tenant, body)
-        return json_response(201, _with_warnings(services, {"task": task_to_api(task)}, task.model))
+    def create_task(
+        body: TaskCreate,
+        idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
+        *,
+        tenant: ConfigWrite,
+        services: ServicesDep,
+    ):
+        def create() -> tuple[int, dict[str, object]]:
+            task = services.tasks.create(tenant, body)
+            return 201, _with_warnings(services, {"task": task_to_api(task)}, task.model)
+
+        request = {"route": "create_task", "body": body.model_dump(mode="json", exclude_unset=True)}
+        return json_response(
+            *services.idempotency.answer(tenant, idempotency_key, request, create, router.lambda_context)
+        )
 
     @router.get("/v1/tasks", summary="List tasks")
     def list_tasks(
