@@ -86,6 +86,8 @@ class StackNames:
             "TENANT_CONCURRENCY": "5",
             "RUN_RETENTION_DAYS": "30",
             "HEARTBEAT_PROVIDERS": "",
+            "ALLOW_PRIVATE_NETWORK_TARGETS": "true",
+            "MCP_SECRET_PREFIX": f"{self.prefix}-mcp/",
             "POWERTOOLS_METRICS_NAMESPACE": "Heartbeat",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "AWS_DEFAULT_REGION": REGION,

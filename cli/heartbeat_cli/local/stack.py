@@ -32,6 +32,9 @@ class StackOptions:
     host: str = "127.0.0.1"
     workers: int = 8
     save_delay: float = 1.0
+    private_targets: bool = True
+    """AllowPrivateNetworkTargets for the local functions: on by default, so tests and demos can
+    point web_fetch and MCP at loopback servers (`--no-private-targets` turns it off)."""
 
 
 def default_model(environ: dict[str, str] | None = None) -> str:
@@ -146,10 +149,16 @@ class LocalStack:
             **names.environment(
                 DEFAULT_MODEL=default_model(),
                 HEARTBEAT_PROVIDERS=local_providers(os.environ.get("HEARTBEAT_PROVIDERS", "")),
+                ALLOW_PRIVATE_NETWORK_TARGETS="true" if self.options.private_targets else "false",
             ),
             **function_environment(endpoint.url),
         }
         self._exit.enter_context(environment(env))
+        if self.options.private_targets:
+            log.warning(
+                "private network targets are allowed locally (web_fetch and MCP may reach loopback and "
+                "private addresses); --no-private-targets keeps the deployed rule"
+            )
 
         executor_arn = names.function_arn("executor")
         executor = self._executor or Containers(lambda: load_handler("executor"), self.options.workers)
@@ -213,7 +222,12 @@ def _api_handler(env: dict[str, str], clients: dict[str, Any], scheduler: Any) -
     invoker = LocalRunInvoker(scheduler, config.executor_arn)
 
     def services() -> Services:
-        aws = AwsClients(dynamodb=clients["dynamodb"], scheduler=clients["scheduler"], s3=clients["s3"])
+        aws = AwsClients(
+            dynamodb=clients["dynamodb"],
+            scheduler=clients["scheduler"],
+            s3=clients["s3"],
+            secretsmanager=clients.get("secretsmanager"),
+        )
         return Services(config, aws, invoker, env={**os.environ, **env})  # provider keys: the shell
 
     return ApiHandler(services)

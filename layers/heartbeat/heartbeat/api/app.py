@@ -17,6 +17,7 @@ ROUTE_MODULES = (
     "heartbeat.api.routes.tasks",
     "heartbeat.api.routes.runs",
     "heartbeat.api.routes.memory",
+    "heartbeat.api.routes.mcp_servers",
 )
 
 

@@ -19,3 +19,8 @@ class ApiConfig(FunctionConfig):
     default_model: str = Field(alias="DEFAULT_MODEL")
     task_quota: int = Field(default=100, alias="TASK_QUOTA", ge=1)
     run_retention_days: int = Field(default=30, alias="RUN_RETENTION_DAYS", ge=1)
+    # Section 8's outbound rule: False refuses web_fetch, MCP (and webhook) targets on loopback,
+    # private, link-local, CGNAT, multicast and unspecified addresses (AllowPrivateNetworkTargets).
+    allow_private_targets: bool = Field(default=False, alias="ALLOW_PRIVATE_NETWORK_TARGETS")
+    # Tenants' MCP header values live in Secrets Manager secrets named <prefix><tenant>/<server>.
+    mcp_secret_prefix: str = Field(default="heartbeat-mcp/", alias="MCP_SECRET_PREFIX")

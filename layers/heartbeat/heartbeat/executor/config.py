@@ -26,3 +26,8 @@ class ExecutorConfig(FunctionConfig):
     max_queue_seconds: int = Field(default=3600, ge=60, alias="MAX_QUEUE_SECONDS")
     # Lease length when the Lambda's remaining time is unknown (tests, local invokes).
     default_lease_seconds: int = Field(default=900, ge=30, alias="DEFAULT_LEASE_SECONDS")
+    # Section 8's outbound rule: False refuses web_fetch, MCP (and webhook) targets on loopback,
+    # private, link-local, CGNAT, multicast and unspecified addresses (AllowPrivateNetworkTargets).
+    allow_private_targets: bool = Field(default=False, alias="ALLOW_PRIVATE_NETWORK_TARGETS")
+    # Tenants' MCP header values live in Secrets Manager secrets named <prefix><tenant>/<server>.
+    mcp_secret_prefix: str = Field(default="heartbeat-mcp/", alias="MCP_SECRET_PREFIX")

@@ -416,6 +416,8 @@ class Executor:
                     prompt=task.prompt,
                     history=history,
                     remaining_ms=remaining,
+                    tools=task.tools,
+                    web_allow=task.web_allow,
                 )
             )
         except ModelError as exc:
@@ -428,9 +430,12 @@ class Executor:
                 error=_clip(str(exc) or type(exc).__name__),
                 terminal=_is_terminal(exc),
                 usage=usage if isinstance(usage, Usage) else None,
+                **_tool_record(exc),
             )
         except HeartbeatError as exc:
-            return self._finish(run, snapshot, started, slot, error=_clip(exc.message), terminal=False)
+            return self._finish(
+                run, snapshot, started, slot, error=_clip(exc.message), terminal=False, **_tool_record(exc)
+            )
         except Exception as exc:
             # The executor's one boundary: a bug in the model path must not leave the run
             # `running` and the task leased until the lease expires. Record a failed run (the
@@ -463,7 +468,15 @@ class Executor:
                     f"the run answered, but its turns could not be added to the conversation: {exc.message}"
                 )
         return self._finish(
-            run, snapshot, started, slot, output=result.output, usage=result.usage, error=error
+            run,
+            snapshot,
+            started,
+            slot,
+            output=result.output,
+            usage=result.usage,
+            error=error,
+            tool_calls=list(result.tool_log),
+            notifications=list(result.notifications),
         )
 
     def _finish(
@@ -477,6 +490,8 @@ class Executor:
         usage: Usage | None = None,
         error: str | None = None,
         terminal: bool = False,
+        tool_calls: list[dict[str, Any]] | None = None,
+        notifications: list[dict[str, Any]] | None = None,
     ) -> Outcome:
         task = snapshot.task
         finished = self._clock()
@@ -488,6 +503,8 @@ class Executor:
             usage=usage.to_dict() if usage is not None else None,
             error=error,
             expires_at=self._expires(finished),
+            tool_calls=tool_calls or None,
+            notifications=notifications or None,
             **self._output_fields(run, output),
         )
         state, disable = self._run_state(
@@ -584,10 +601,20 @@ class Executor:
 
 def _is_terminal(exc: ModelError) -> bool:
     """Errors retrying cannot fix (bad key, unknown model or provider, invalid request). A run
-    that hit its own step/token/time bound is terminal for that run only, and counts once."""
+    that hit its own step/token/time bound, or whose agent reported failure (report_failure), is
+    terminal for that run only, and counts once."""
     from heartbeat.soul.agent import AgentLimitError
+    from heartbeat.tools.failure import ReportedFailure
 
-    return not exc.transient and not isinstance(exc, AgentLimitError)
+    return not exc.transient and not isinstance(exc, AgentLimitError | ReportedFailure)
+
+
+def _tool_record(exc: BaseException) -> dict[str, Any]:
+    """The tool calls and notifications a failed run made before it failed (see `attach_record`)."""
+    return {
+        "tool_calls": list(getattr(exc, "tool_log", ())),
+        "notifications": list(getattr(exc, "notifications", ())),
+    }
 
 
 __all__ = [

@@ -1,19 +1,23 @@
 """The executor's view of the Soul: one call that runs the agent for one run.
 
 `AgentSoulRunner` is the real one: it resolves `provider/model`, builds the system prompt from the
-tenant's core memory, gives the agent the memory tools, and runs the agent loop. Tests give it
+tenant's core memory, builds the task's toolset (`heartbeat.tools.registry`: memory, notify, web,
+the tenant's MCP servers, report_failure), and runs the agent loop. Tests give it
 their own `resolve` (a fake `Model` at the LLM boundary) and keep everything else real.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from heartbeat.soul.types import Message, Model, Usage
+from heartbeat.errors import DependencyError, HeartbeatError
+from heartbeat.models.tools import DEFAULT_TOOLS
+from heartbeat.soul.types import Message, Model, ModelError, Usage
 
 if TYPE_CHECKING:
+    from heartbeat.dal.mcp_servers import McpServersStore
     from heartbeat.soul.models import SoulSettings
 
 
@@ -26,6 +30,8 @@ class SoulRequest:
     prompt: str
     history: Sequence[Message]
     remaining_ms: Callable[[], int]
+    tools: Sequence[str] = DEFAULT_TOOLS
+    web_allow: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,18 @@ class SoulResult:
     new_messages: tuple[Message, ...]
     steps: int = 0
     tool_calls: int = 0
+    tool_log: tuple[dict[str, Any], ...] = ()
+    """Each tool call as `{"name", "ok", "ms", "error"}` (never its arguments)."""
+    notifications: tuple[dict[str, Any], ...] = ()
+    """The run's `agent.notification`s (`{"type", "title", "message", "severity", "at"}`)."""
+
+
+def attach_record(
+    exc: BaseException, tool_log: Sequence[dict[str, Any]], notifications: Sequence[dict[str, Any]]
+) -> None:
+    """Give a run's failure the tool calls and notifications made before it, for its record."""
+    exc.tool_log = tuple(tool_log)  # type: ignore[attr-defined]
+    exc.notifications = tuple(notifications)  # type: ignore[attr-defined]
 
 
 class SoulRunner(Protocol):
@@ -53,12 +71,19 @@ class AgentSoulRunner:
         memory_table: str,
         resolve: Callable[[str], Model] | None = None,
         provider_clients: Any = None,
+        mcp_servers: Callable[[], McpServersStore] | None = None,
+        allow_private: bool = False,
+        resolver: Callable[..., Any] | None = None,
     ) -> None:
         self._settings = settings
         self._memory_client = memory_client
         self._memory_table = memory_table
         self._resolve = resolve
         self._provider_clients = provider_clients
+        # The tenants' MCP servers (built on first use: runs without MCP never touch it).
+        self._mcp_servers = mcp_servers
+        self._allow_private = allow_private
+        self._resolver = resolver
 
     def resolve(self, name: str) -> Model:
         if self._resolve is not None:
@@ -67,28 +92,65 @@ class AgentSoulRunner:
 
         return resolve_model(name, self._settings, clients=self._provider_clients)
 
+    def _mcp_loader(self, tenant_id: str) -> Callable[[str], tuple[str, Mapping[str, str]]]:
+        def load(name: str) -> tuple[str, Mapping[str, str]]:
+            if self._mcp_servers is None:
+                raise DependencyError(
+                    f"MCP server '{name}' cannot be used: this executor has no MCP configuration"
+                )
+            store = self._mcp_servers()
+            server = store.find(tenant_id, name)
+            if server is None:
+                raise DependencyError(
+                    f"MCP server '{name}' named in the task's tools no longer exists: create it again "
+                    "(POST /v1/mcp-servers) or remove it from the task's tools"
+                )
+            return server.url, store.headers(server)
+
+        return load
+
     def __call__(self, request: SoulRequest) -> SoulResult:
         from heartbeat.memory.store import MemoryStore
-        from heartbeat.memory.tools import memory_tools
         from heartbeat.soul.agent import run_agent
         from heartbeat.soul.prompt import build_system_prompt
+        from heartbeat.tools.registry import ToolsetRequest, build_toolset
 
         model = self.resolve(request.model)
         store = MemoryStore(self._memory_client, self._memory_table, request.tenant_id)
-        result = run_agent(
-            model,
-            system=build_system_prompt(store.core_blocks()),
-            prompt=request.prompt,
-            history=request.history,
-            tools=memory_tools(store, run_id=request.run_id, task_id=request.task_id),
-            limits=self._settings.agent_limits(),
-            remaining_ms=request.remaining_ms,
-            retry=self._settings.retry_policy(),
+        system = build_system_prompt(store.core_blocks())
+        toolset = build_toolset(
+            ToolsetRequest(
+                tools=request.tools,
+                web_allow=request.web_allow,
+                run_id=request.run_id,
+                task_id=request.task_id,
+            ),
+            memory=store,
+            allow_private=self._allow_private,
+            load_mcp_server=self._mcp_loader(request.tenant_id),
+            resolver=self._resolver,
         )
+        with toolset:
+            try:
+                result = run_agent(
+                    model,
+                    system=system,
+                    prompt=request.prompt,
+                    history=request.history,
+                    tools=toolset.tools,
+                    limits=self._settings.agent_limits(),
+                    remaining_ms=request.remaining_ms,
+                    retry=self._settings.retry_policy(),
+                )
+            except (ModelError, HeartbeatError) as exc:
+                attach_record(exc, toolset.log.calls, toolset.notifications)
+                raise
         return SoulResult(
             output=result.output,
             usage=result.usage,
             new_messages=tuple(result.new_messages),
             steps=result.steps,
             tool_calls=result.tool_calls,
+            tool_log=tuple(toolset.log.calls),
+            notifications=tuple(toolset.notifications),
         )

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from heartbeat.models.tools import check_tools, check_web_allow
+
 MAX_NAME = 200
 MAX_PROMPT_BYTES = 32 * 1024
 MAX_DESCRIPTION_BYTES = 2 * 1024
@@ -32,6 +34,9 @@ def _schedule_shape(value: Any, *, nullable: bool = False) -> Any:
 ScheduleInput = Annotated[Any, BeforeValidator(_schedule_shape)]
 NullableScheduleInput = Annotated[Any, BeforeValidator(lambda v: _schedule_shape(v, nullable=True))]
 Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Section 8's toolset and web_allow patterns, each checked whole (a bad entry is one 400 naming the field).
+ToolsInput = Annotated[list[str] | None, BeforeValidator(check_tools)]
+WebAllowInput = Annotated[list[str] | None, BeforeValidator(check_web_allow)]
 
 
 class _Strict(BaseModel):
@@ -47,6 +52,8 @@ class TaskCreate(_Strict):
     conversation_id: ConversationId | None = None
     description: str | None = None
     enabled: bool = True
+    tools: ToolsInput = None
+    web_allow: WebAllowInput = None
 
 
 class TaskPatch(_Strict):
@@ -61,6 +68,8 @@ class TaskPatch(_Strict):
     conversation_id: ConversationId | None = None
     description: str | None = None
     enabled: bool | None = None
+    tools: ToolsInput = None
+    web_allow: WebAllowInput = None
 
 
 PageLimit = Annotated[int, Field(ge=1, le=100)]

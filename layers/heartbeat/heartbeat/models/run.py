@@ -57,6 +57,10 @@ class Run:
     output_bytes: int | None = None
     output_key: str | None = None  # S3 key of the whole output when it was too large to keep here
     error: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    """Each tool call as `{"name", "ok", "ms", "error"}`: never its arguments (they may hold secrets)."""
+    notifications: list[dict[str, Any]] | None = None
+    """The run's `agent.notification`s (`{"type", "title", "message", "severity", "at"}`), for delivery."""
 
     def evolve(self, **changes: Any) -> Run:
         return replace(self, **changes)
@@ -74,6 +78,8 @@ _OPTIONAL = (
     "output_bytes",
     "output_key",
     "error",
+    "tool_calls",
+    "notifications",
 )
 
 
@@ -119,7 +125,13 @@ def run_from_item(item: dict[str, Any]) -> Run:
         output_bytes=int(item["output_bytes"]) if item.get("output_bytes") is not None else None,
         output_key=item.get("output_key"),
         error=item.get("error"),
+        tool_calls=[_tool_call(call) for call in item["tool_calls"]] if item.get("tool_calls") else None,
+        notifications=[dict(n) for n in item["notifications"]] if item.get("notifications") else None,
     )
+
+
+def _tool_call(call: dict[str, Any]) -> dict[str, Any]:
+    return {"name": call["name"], "ok": bool(call["ok"]), "ms": int(call["ms"]), "error": call.get("error")}
 
 
 def run_to_api(run: Run) -> dict[str, Any]:
@@ -142,4 +154,8 @@ def run_to_api(run: Run) -> dict[str, Any]:
         "output_truncated": run.output_key is not None,
         "output_key": run.output_key,
         "error": run.error,
+        "tool_calls": run.tool_calls or [],
+        "notifications": [
+            {k: n.get(k) for k in ("title", "message", "severity", "at")} for n in run.notifications or []
+        ],
     }

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from heartbeat.models.tools import DEFAULT_TOOLS
+
 
 @dataclass(frozen=True)
 class TaskState:
@@ -34,6 +36,8 @@ class Task:
     schedule_count: int = 1  # how many EventBridge schedules back it (2 for a both-day-fields cron)
     version: int = 1
     state: TaskState = field(default_factory=TaskState)
+    tools: tuple[str, ...] = DEFAULT_TOOLS
+    web_allow: tuple[str, ...] = ()
 
     def evolve(self, **changes: Any) -> Task:
         return replace(self, **changes)
@@ -60,6 +64,8 @@ def task_to_api(task: Task) -> dict[str, Any]:
         "prompt": task.prompt,
         "model": task.model,
         "conversation_id": task.conversation_id,
+        "tools": list(task.tools),
+        "web_allow": list(task.web_allow),
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "state": api_state,
@@ -93,6 +99,8 @@ def task_to_item(task: Task) -> dict[str, Any]:
         "enabled": task.enabled,
         "schedule_count": task.schedule_count,
         "version": task.version,
+        "tools": list(task.tools),
+        "web_allow": list(task.web_allow) or None,
     }
     for name in _STATE_FIELDS:
         item[name] = getattr(task.state, name)
@@ -119,6 +127,8 @@ def task_from_item(item: dict[str, Any]) -> Task:
         schedule_count=int(item.get("schedule_count", 1)),
         version=int(item.get("version", 1)),
         state=state,
+        tools=tuple(item["tools"]) if "tools" in item else DEFAULT_TOOLS,
+        web_allow=tuple(item.get("web_allow") or ()),
     )
 
 

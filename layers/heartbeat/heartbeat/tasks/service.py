@@ -25,6 +25,7 @@ from heartbeat.errors import ConflictError, HeartbeatError, InvalidRequestError,
 from heartbeat.ids import new_id
 from heartbeat.models.requests import MAX_DESCRIPTION_BYTES, MAX_PROMPT_BYTES, TaskCreate, TaskPatch
 from heartbeat.models.task import Task, TaskState
+from heartbeat.models.tools import DEFAULT_TOOLS, mcp_servers_named
 from heartbeat.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_NOT_NULLABLE = ("name", "prompt", "schedule", "enabled")
+_NOT_NULLABLE = ("name", "prompt", "schedule", "enabled", "tools")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -45,6 +46,9 @@ class TaskPolicy:
     default_model: str
     # Raises InvalidRequestError when a `provider/model` cannot run in this deployment.
     check_model: Callable[[str], None] | None = None
+    # Raises InvalidRequestError (param "tools") when a toolset names an MCP server the tenant
+    # does not have: (tenant_id, server names).
+    check_servers: Callable[[str, list[str]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class TaskService:
         schedule = _parse(request.schedule, request.timezone, now)
         model = request.model or self._policy.default_model
         self._check_model(model)
+        tools = tuple(request.tools) if request.tools is not None else DEFAULT_TOOLS
+        self._check_servers(tenant_id, tools)
         stamp = iso(now)
         task = Task(
             tenant_id=tenant_id,
@@ -97,6 +103,8 @@ class TaskService:
             enabled=request.enabled,
             schedule_count=len(schedule.eventbridge()),
             state=TaskState(next_run_at=_next_run(schedule, now, request.enabled)),
+            tools=tools,
+            web_allow=tuple(request.web_allow or ()),
         )
         created: list[str] = []
         try:
@@ -138,6 +146,11 @@ class TaskService:
         if "model" in fields:
             changes["model"] = patch.model or self._policy.default_model
             self._check_model(changes["model"])
+        if "tools" in fields and patch.tools is not None:
+            changes["tools"] = tuple(patch.tools)
+            self._check_servers(tenant_id, changes["tools"])
+        if "web_allow" in fields:
+            changes["web_allow"] = tuple(patch.web_allow or ())
 
         enabled = current.enabled if patch.enabled is None else patch.enabled
         reschedule = bool({"schedule", "timezone", "enabled"} & fields)
@@ -183,6 +196,11 @@ class TaskService:
     def _check_model(self, model: str) -> None:
         if self._policy.check_model is not None:
             self._policy.check_model(model)
+
+    def _check_servers(self, tenant_id: str, tools: tuple[str, ...]) -> None:
+        servers = mcp_servers_named(tools)
+        if servers and self._policy.check_servers is not None:
+            self._policy.check_servers(tenant_id, servers)
 
     def _put_schedules(self, task: Task, schedule: Schedule, previous_count: int, now: datetime) -> None:
         names = schedule_names(task.tenant_id, task.id, max(task.schedule_count, previous_count))
