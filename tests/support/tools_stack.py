@@ -51,7 +51,7 @@ class _Invoker:
         self.events.append(dict(event))
 
 
-def make_stack(aws: Any, **env: str) -> Stack:
+def make_stack(aws: Any, *, bedrock_runtime: Any = None, **env: str) -> Stack:
     import boto3
 
     from heartbeat.api.config import ApiConfig
@@ -69,7 +69,13 @@ def make_stack(aws: Any, **env: str) -> Stack:
     api.handler = ApiHandler(lambda: Services(config, clients, invoker, env=environment))  # type: ignore[arg-type]
     executor = build_executor(
         ExecutorConfig.from_env(environment),
-        ExecutorClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, s3=aws.s3, secretsmanager=secrets),
+        ExecutorClients(
+            dynamodb=aws.dynamodb,
+            scheduler=aws.scheduler,
+            s3=aws.s3,
+            secretsmanager=secrets,
+            bedrock_runtime=bedrock_runtime,
+        ),
         env=environment,
     )
     return Stack(aws=aws, api=api, executor=executor, secrets=secrets, invoker=invoker)
