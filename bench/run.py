@@ -24,6 +24,7 @@ SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("tokens", "bench.tokens", {}),
     ("scheduler", "bench.scheduler_lateness", {}),
     ("memory_search", "bench.memory_search", {}),
+    ("tools", "bench.tools", {}),
 ]
 
 
@@ -61,7 +62,7 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             rows.append(
                 (f"AWS requests: {op}", f"{fig['requests']} (${fig['usd_per_million']}/M ops)", budget)
             )
-    for section in ("executor", "tokens", "scheduler"):
+    for section in ("executor", "tokens", "scheduler", "tools"):
         for key, value in results.get(section, {}).items():
             if key.startswith("_") or isinstance(value, dict | list):
                 continue
