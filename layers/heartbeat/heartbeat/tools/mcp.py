@@ -158,7 +158,7 @@ class McpRuntime:
             return ready.result(timeout=self._connect_timeout_s * len(endpoints) + 5)
         except concurrent.futures.TimeoutError:
             raise McpConnectError(
-                f"MCP server '{endpoints[0].name}' did not answer in {self._connect_timeout_s:.0f} s"
+                f"MCP server '{endpoints[0].name}' did not answer in {self._connect_timeout_s:g} s"
             ) from None
 
     async def _own(
@@ -179,7 +179,7 @@ class McpRuntime:
                 ready.set_result(listing)
                 await self._stop.wait()
         except TimeoutError:
-            self._fail(ready, f"MCP server '{current}' did not answer in {self._connect_timeout_s:.0f} s")
+            self._fail(ready, f"MCP server '{current}' did not answer in {self._connect_timeout_s:g} s")
         except _sdk_errors() as exc:
             self._fail(ready, f"MCP server '{current}' could not be reached: {_describe(exc)}")
         finally:
@@ -265,7 +265,7 @@ class McpRuntime:
             result = future.result(timeout=self._call_timeout_s + 2)
         except (TimeoutError, concurrent.futures.TimeoutError):
             future.cancel()
-            raise ToolError(f"{server}__{tool} did not answer in {self._call_timeout_s:.0f} s") from None
+            raise ToolError(f"{server}__{tool} did not answer in {self._call_timeout_s:g} s") from None
         except _sdk_errors() as exc:
             raise ToolError(f"{server}__{tool} failed: {_describe(exc)}") from None
         text, is_error = _result_text(result)
