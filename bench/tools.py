@@ -45,7 +45,11 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("mcp", "mcp_types", "
 
 def _time(modules: str) -> float:
     out = subprocess.run(
-        [sys.executable, "-c", PROBE.format(modules=modules)], check=True, capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-c", PROBE.format(modules=modules)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -87,10 +91,9 @@ def run_requests() -> dict[str, Any]:
     from moto import mock_aws
 
     sys.path.insert(0, str(ROOT / "tests"))
+    from heartbeat_cli.local.resources import StackNames, provision
     from support.servers import mcp_server, status_page
     from support.tools_stack import make_stack
-
-    from heartbeat_cli.local.resources import StackNames, provision
 
     with mock_aws(), status_page() as page, mcp_server() as mcp:
         names = StackNames()
