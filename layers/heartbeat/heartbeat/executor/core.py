@@ -19,7 +19,8 @@ For a scheduled delivery `{tenant_id, task_id, scheduled_time}`:
 
 A scheduled run that runs costs five AWS requests besides the Soul's model and tool calls: the
 task's GetItem, the claim's PutItem, the start and finish transactions, and the Soul's read of the
-tenant's core memory (a Query). `bench/executor_throughput.py` measures it; a test holds it.
+tenant's core memory (a Query). A task that names MCP servers adds, per server, its record's
+GetItem and its header values' GetSecretValue; web_fetch and notify add none. `bench/executor_throughput.py` measures it; a test holds it.
 
 Run-now (and the retry schedule) send the queued run's `run_id` and enter at step 3. Manual runs
 skip the disabled and backoff checks but hold the lease and count against the tenant's limit.

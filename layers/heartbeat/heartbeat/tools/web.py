@@ -16,13 +16,16 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from heartbeat.models.tools import host_allowed
 from heartbeat.soul.types import Tool, ToolError
 from heartbeat.tools.base import ModelTool, ToolArguments
+
+if TYPE_CHECKING:
+    from heartbeat.outbound.guard import Target
 
 MAX_TEXT_CHARS = 20_000
 MAX_READ_BYTES = 2 * 1024 * 1024
@@ -99,10 +102,9 @@ def _is_html(content_type: str, body: bytes) -> bool:
 
 
 def web_fetch_tool(settings: WebSettings) -> Tool:
-    def check_hop(target: object) -> None:
-        from heartbeat.outbound.guard import OutboundRefusedError, Target
+    def check_hop(target: Target) -> None:
+        from heartbeat.outbound.guard import OutboundRefusedError
 
-        assert isinstance(target, Target)
         if not host_allowed(target.host, settings.web_allow):
             raise OutboundRefusedError(
                 f"{target.host} is not in this task's web_allow ({', '.join(settings.web_allow)})"
