@@ -130,3 +130,11 @@ def test_a_toolset_without_mcp_imports_no_mcp_code():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_system_prompt_says_when_to_report_failure():
+    from heartbeat.soul.prompt import build_system_prompt
+
+    prompt = build_system_prompt([])
+    assert "call report_failure with the reason instead of answering" in prompt
+    assert "a problem you were asked to look for (an outage, an anomaly) is a result" in prompt
