@@ -24,8 +24,8 @@ BUDGET_RATIO = 0.3
 HANDLER = "heartbeat.executor.handler"
 # What a run imported before section 8 (first invocation: config, AWS clients, the agent, memory)...
 RUN_BASE = (
-    "pydantic, boto3, heartbeat.executor.core, heartbeat.executor.soul, heartbeat.soul.agent, "
-    "heartbeat.soul.prompt, heartbeat.memory.store, heartbeat.memory.tools"
+    "pydantic, boto3, heartbeat.executor.core, heartbeat.executor.runner, heartbeat.soul.agent, "
+    "heartbeat.soul.prompt, heartbeat.memory.store, heartbeat.tools.memory"
 )
 # ...and what a run that uses every tool but MCP adds (html2text: a fetched HTML page).
 RUN_TOOLS = (

@@ -63,7 +63,7 @@ def make_stack(aws: Any, *, bedrock_runtime: Any = None, **env: str) -> Stack:
     api = ApiClient(aws)
     config = ApiConfig.from_env(environment)
     clients = AwsClients(
-        dynamodb=aws.dynamodb, scheduler=aws.scheduler, s3=aws.s3, lambda_=aws.lambda_, secretsmanager=secrets
+        dynamodb=aws.dynamodb, scheduler=aws.scheduler, lambda_=aws.lambda_, secretsmanager=secrets
     )
     invoker = _Invoker()
     api.handler = ApiHandler(lambda: Services(config, clients, invoker, env=environment))  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from typing import Any
 
 from heartbeat_cli.local.clock import Clock, SystemClock
 from heartbeat_cli.local.functions import Handler
+from heartbeat_cli.local.resources import project_root
 
 log = logging.getLogger("heartbeat.local")
 
@@ -35,6 +36,8 @@ class StackOptions:
     private_targets: bool = True
     """AllowPrivateNetworkTargets for the local functions: on by default, so tests and demos can
     point web_fetch and MCP at loopback servers (`--no-private-targets` turns it off)."""
+    root: Path = field(default_factory=lambda: project_root())
+    """The project: its template.yaml and functions/*/app.py are what the stack runs."""
 
 
 def default_model(environ: dict[str, str] | None = None) -> str:
@@ -124,7 +127,8 @@ class LocalStack:
                 f"a local stack (pid {other.pid}) already serves {data_dir}: {other.api_url}"
             )
 
-        template = load_template()
+        root = self.options.root
+        template = load_template(root / "template.yaml")
         names = StackNames()
 
         endpoint = AwsEndpoint(self.options.aws_port, self.options.host)
@@ -147,6 +151,7 @@ class LocalStack:
         # The functions read their settings, and build their AWS clients, from the environment.
         self.environment = env = {
             **names.environment(
+                template,
                 DEFAULT_MODEL=default_model(),
                 HEARTBEAT_PROVIDERS=local_providers(os.environ.get("HEARTBEAT_PROVIDERS", "")),
                 ALLOW_PRIVATE_NETWORK_TARGETS="true" if self.options.private_targets else "false",
@@ -161,7 +166,7 @@ class LocalStack:
             )
 
         executor_arn = names.function_arn("executor")
-        executor = self._executor or Containers(lambda: load_handler("executor"), self.options.workers)
+        executor = self._executor or Containers(lambda: load_handler("executor", root), self.options.workers)
         invoker = FunctionInvoker(
             {executor_arn: executor}, {executor_arn: function_settings(template, "executor")[0]}
         )
@@ -225,7 +230,6 @@ def _api_handler(env: dict[str, str], clients: dict[str, Any], scheduler: Any) -
         aws = AwsClients(
             dynamodb=clients["dynamodb"],
             scheduler=clients["scheduler"],
-            s3=clients["s3"],
             secretsmanager=clients.get("secretsmanager"),
         )
         return Services(config, aws, invoker, env={**os.environ, **env})  # provider keys: the shell
@@ -252,7 +256,7 @@ class LocalRunInvoker:
 
 def _authorizer(env: dict[str, str], clients: dict[str, Any]) -> Any:
     from heartbeat.dal.keys import KeysTable
-    from heartbeat.keys.authorizer import Authorizer
+    from heartbeat.keys.handler import Authorizer
     from heartbeat.keys.service import KeyService
 
     authorizer = Authorizer(lambda: KeyService(KeysTable(clients["dynamodb"], env["KEYS_TABLE"])))

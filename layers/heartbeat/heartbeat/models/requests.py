@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 from heartbeat.models.tools import check_tools, check_web_allow
 
@@ -70,6 +70,3 @@ class TaskPatch(_Strict):
     enabled: bool | None = None
     tools: ToolsInput = None
     web_allow: WebAllowInput = None
-
-
-PageLimit = Annotated[int, Field(ge=1, le=100)]

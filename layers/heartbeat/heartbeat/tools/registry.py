@@ -1,4 +1,5 @@
-"""One run's toolset, from its task's `tools` (DESIGN.md section 8).
+"""The toolset of one run: every tool the Soul may call while running one task, from its task's
+`tools` (DESIGN.md section 8). The runner asks this one place for a run's tools (`run_toolset`).
 
 `build_toolset` gives the tools in a stable order: the memory tools (`memory`), `notify`,
 `web_fetch` (`web`), the MCP servers' tools (`mcp:<server>`, `mcp:<server>/<tool>`), and
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from heartbeat.models.tools import mcp_entry
+from heartbeat.models.tools import DEFAULT_TOOLS, mcp_entry
 from heartbeat.soul.types import Tool, ToolError, ToolSpec
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def build_toolset(
     tools: list[Tool] = []
     names = list(request.tools)
     if "memory" in names and memory is not None:
-        from heartbeat.memory.tools import memory_tools
+        from heartbeat.tools.memory import memory_tools
 
         tools.extend(memory_tools(memory, run_id=request.run_id, task_id=request.task_id))
     if "notify" in names:
@@ -175,3 +176,26 @@ def build_toolset(
     tools.append(report_failure_tool())
     toolset.tools = [RecordedTool(tool, log) for tool in tools]
     return toolset
+
+
+def run_toolset(
+    memory: MemoryStore,
+    *,
+    run_id: str,
+    task_id: str,
+    tools: Sequence[str] = DEFAULT_TOOLS,
+    web_allow: Sequence[str] = (),
+    allow_private: bool = False,
+    load_mcp_server: Callable[[str], tuple[str, Mapping[str, str]]] | None = None,
+    resolver: Callable[..., Any] | None = None,
+) -> Toolset:
+    """The tools of run `run_id` of task `task_id` (the task's `tools` and `web_allow`), bound to
+    `memory`'s tenant; `load_mcp_server(name)` gives a server's (url, headers). Close it when the
+    run ends."""
+    return build_toolset(
+        ToolsetRequest(tools=tools, web_allow=web_allow, run_id=run_id, task_id=task_id),
+        memory=memory,
+        allow_private=allow_private,
+        load_mcp_server=load_mcp_server,
+        resolver=resolver,
+    )

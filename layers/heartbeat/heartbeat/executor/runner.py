@@ -1,8 +1,8 @@
 """The executor's view of the Soul: one call that runs the agent for one run.
 
 `AgentSoulRunner` is the real one: it resolves `provider/model`, builds the system prompt from the
-tenant's core memory, builds the task's toolset (`heartbeat.tools.registry`: memory, notify, web,
-the tenant's MCP servers, report_failure), and runs the agent loop. Tests give it
+tenant's core memory, gives the agent the run's toolset (`heartbeat.tools.registry.run_toolset`:
+memory, notify, web, the tenant's MCP servers, report_failure), and runs the agent loop. Tests give it
 their own `resolve` (a fake `Model` at the LLM boundary) and keep everything else real.
 """
 
@@ -18,7 +18,7 @@ from heartbeat.soul.types import Message, Model, ModelError, Usage
 
 if TYPE_CHECKING:
     from heartbeat.dal.mcp_servers import McpServersStore
-    from heartbeat.soul.models import SoulSettings
+    from heartbeat.soul.resolve import SoulSettings
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class AgentSoulRunner:
     def resolve(self, name: str) -> Model:
         if self._resolve is not None:
             return self._resolve(name)
-        from heartbeat.soul.models import resolve_model
+        from heartbeat.soul.resolve import resolve_model
 
         return resolve_model(name, self._settings, clients=self._provider_clients)
 
@@ -113,19 +113,17 @@ class AgentSoulRunner:
         from heartbeat.memory.store import MemoryStore
         from heartbeat.soul.agent import run_agent
         from heartbeat.soul.prompt import build_system_prompt
-        from heartbeat.tools.registry import ToolsetRequest, build_toolset
+        from heartbeat.tools.registry import run_toolset
 
         model = self.resolve(request.model)
         store = MemoryStore(self._memory_client, self._memory_table, request.tenant_id)
         system = build_system_prompt(store.core_blocks())
-        toolset = build_toolset(
-            ToolsetRequest(
-                tools=request.tools,
-                web_allow=request.web_allow,
-                run_id=request.run_id,
-                task_id=request.task_id,
-            ),
-            memory=store,
+        toolset = run_toolset(
+            store,
+            run_id=request.run_id,
+            task_id=request.task_id,
+            tools=request.tools,
+            web_allow=request.web_allow,
             allow_private=self._allow_private,
             load_mcp_server=self._mcp_loader(request.tenant_id),
             resolver=self._resolver,
