@@ -28,6 +28,7 @@ SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("notifications", "bench.notifications", {}),
     ("scale", "bench.scale", {}),
     ("local_journal", "bench.local_journal", {}),
+    ("tools", "bench.tools", {}),
 ]
 
 
@@ -65,7 +66,7 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             rows.append(
                 (f"AWS requests: {op}", f"{fig['requests']} (${fig['usd_per_million']}/M ops)", budget)
             )
-    for section in ("executor", "budgets", "tokens", "scheduler", "notifications", "local_journal"):
+    for section in ("executor", "budgets", "tokens", "scheduler", "notifications", "local_journal", "tools"):
         for key, value in results.get(section, {}).items():
             if key.startswith("_") or isinstance(value, dict | list):
                 continue

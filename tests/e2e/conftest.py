@@ -99,9 +99,18 @@ def start_stack() -> Iterator[Callable[..., LocalStack]]:
     """`start_stack(data_dir, clock=..., executor=...)`: a running stack on free ports, stopped at the end."""
     running: list[LocalStack] = []
 
-    def start(data_dir: Path, clock: Clock | None = None, executor: Any = None) -> LocalStack:
+    def start(
+        data_dir: Path, clock: Clock | None = None, executor: Any = None, private_targets: bool = True
+    ) -> LocalStack:
         stack = LocalStack(
-            StackOptions(port=0, aws_port=0, data_dir=data_dir, workers=4, save_delay=0.2),
+            StackOptions(
+                port=0,
+                aws_port=0,
+                data_dir=data_dir,
+                workers=4,
+                save_delay=0.2,
+                private_targets=private_targets,
+            ),
             clock=clock or ManualClock(datetime.now(UTC)),
             executor=executor,
         )

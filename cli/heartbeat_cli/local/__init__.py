@@ -21,6 +21,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--aws-port", type=int, default=5000, help="the AWS endpoint's port (default 5000)")
     add_data_dir_option(parser)
     parser.add_argument("--workers", type=int, default=8, help="runs at once (default 8)")
+    parser.add_argument(
+        "--no-private-targets",
+        dest="private_targets",
+        action="store_false",
+        help="refuse web_fetch and MCP targets on loopback and private addresses, as a deployment does "
+        "by default (the local stack allows them unless told)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="log every request and fire")
     parser.set_defaults(func=_run)
 

@@ -28,7 +28,11 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     options = StackOptions(
-        port=args.port, aws_port=args.aws_port, data_dir=data_dir_from(args.data_dir), workers=args.workers
+        port=args.port,
+        aws_port=args.aws_port,
+        data_dir=data_dir_from(args.data_dir),
+        workers=args.workers,
+        private_targets=getattr(args, "private_targets", True),
     )
     stack = LocalStack(options)
     try:

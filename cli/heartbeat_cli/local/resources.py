@@ -112,6 +112,8 @@ class StackNames:
             # Local: the offline model and no deployed provider secrets, unless overridden.
             "DEFAULT_MODEL": "offline/heartbeat",
             "HEARTBEAT_PROVIDERS": "",
+            "ALLOW_PRIVATE_NETWORK_TARGETS": "true",
+            "MCP_SECRET_PREFIX": f"{self.prefix}-mcp/",
             "POWERTOOLS_METRICS_NAMESPACE": "Heartbeat",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "AWS_DEFAULT_REGION": REGION,

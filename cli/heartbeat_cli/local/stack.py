@@ -37,11 +37,11 @@ class StackOptions:
     host: str = "127.0.0.1"
     workers: int = 8
     save_delay: float = 1.0
+    private_targets: bool = True
+    """AllowPrivateNetworkTargets for the local functions: on by default, so tests and demos can
+    point web_fetch, MCP and webhooks at loopback servers (`--no-private-targets` turns it off)."""
     root: Path = field(default_factory=lambda: project_root())
     """The project: its template.yaml and functions/*/app.py are what the stack runs."""
-    # The local stack lets web_fetch, MCP servers and webhooks reach loopback and private
-    # addresses (so tests and demos can use local servers); False keeps the deployed rule.
-    allow_private_targets: bool = True
 
 
 def default_model(environ: dict[str, str] | None = None) -> str:
@@ -197,11 +197,16 @@ class LocalStack:
                 HEARTBEAT_PROVIDERS=local_providers(os.environ.get("HEARTBEAT_PROVIDERS", "")),
                 NOTIFICATIONS_QUEUE_URL=notifications_url,
                 NOTIFICATIONS_DLQ_URL=notifications_dlq,
-                ALLOW_PRIVATE_NETWORK_TARGETS="true" if self.options.allow_private_targets else "false",
+                ALLOW_PRIVATE_NETWORK_TARGETS="true" if self.options.private_targets else "false",
             ),
             **function_environment(endpoint.url),
         }
         self._exit.enter_context(environment(env))
+        if self.options.private_targets:
+            log.warning(
+                "private network targets are allowed locally (web_fetch and MCP may reach loopback and "
+                "private addresses); --no-private-targets keeps the deployed rule"
+            )
 
         executor_arn = names.function_arn("executor")
         executor = self._executor or Containers(lambda: load_handler("executor", root), self.options.workers)

@@ -22,12 +22,24 @@ ALLOWED: dict[str, set[str]] = {
     "soul": set(),
     "outbound": set(),
     "notify": {"models", "dal", "outbound"},
-    "tools": {"memory", "soul.types"},
+    "tools": {"memory", "soul.types", "models", "outbound"},
+    "mcp_servers": {"models", "dal", "outbound", "tools"},
     "runs": {"models", "dal"},
     "conversations": {"models", "dal"},
     "usage": {"models", "dal", "soul.types"},
     "executor": {"models", "dal", "schedule", "soul", "memory", "tools", "notify", "usage"},
-    "api": {"models", "tasks", "runs", "memory", "soul", "dal", "conversations", "notify", "usage"},
+    "api": {
+        "models",
+        "tasks",
+        "runs",
+        "memory",
+        "soul",
+        "dal",
+        "conversations",
+        "notify",
+        "usage",
+        "mcp_servers",
+    },
 }
 
 

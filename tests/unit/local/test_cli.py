@@ -71,3 +71,10 @@ def test_keys_for_a_deployed_table_are_live_keys_and_can_be_revoked() -> None:
         assert run("keys", "revoke", key["key_id"], "--table", table)[0] == 0
         assert json.loads(run("keys", "list", "--table", table, "--json")[1])[0]["revoked_at"]
         assert run("keys", "create", "--tenant", "acme", "--scopes", "admin", "--table", table)[0] == 1
+
+
+def test_heartbeat_local_takes_no_private_targets() -> None:
+    from heartbeat_cli.main import build_parser
+
+    assert build_parser().parse_args(["local"]).private_targets is True
+    assert build_parser().parse_args(["local", "--no-private-targets"]).private_targets is False

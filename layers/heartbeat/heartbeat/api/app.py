@@ -21,10 +21,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 
 from heartbeat.api import responses
 from heartbeat.api.body import parse_json_body
-from heartbeat.api.routes import conversations, memory, runs, tasks, usage, webhooks
+from heartbeat.api.routes import conversations, mcp_servers, memory, runs, tasks, usage, webhooks
 from heartbeat.errors import HeartbeatError
 
-ROUTE_MODULES = (tasks, runs, memory, conversations, usage, webhooks)
+ROUTE_MODULES = (tasks, runs, memory, conversations, usage, webhooks, mcp_servers)
 
 
 class ApiResolver(APIGatewayHttpResolver):

@@ -25,5 +25,9 @@ class ApiConfig(FunctionConfig):
     webhooks_table: str = Field(default="", alias="WEBHOOKS_TABLE")
     notifications_queue_url: str = Field(default="", alias="NOTIFICATIONS_QUEUE_URL")
     webhook_secret_prefix: str = Field(default="heartbeat-webhooks/local", alias="WEBHOOK_SECRET_PREFIX")
-    allow_private_targets: bool = Field(default=False, alias="ALLOW_PRIVATE_NETWORK_TARGETS")
     daily_token_budget: int = Field(default=0, alias="DAILY_TOKEN_BUDGET", ge=0)
+    # Section 8's outbound rule: False refuses web_fetch, MCP and webhook targets on loopback,
+    # private, link-local, CGNAT, multicast and unspecified addresses (AllowPrivateNetworkTargets).
+    allow_private_targets: bool = Field(default=False, alias="ALLOW_PRIVATE_NETWORK_TARGETS")
+    # Tenants' MCP header values live in Secrets Manager secrets named <prefix><tenant>/<server>.
+    mcp_secret_prefix: str = Field(default="heartbeat-mcp/", alias="MCP_SECRET_PREFIX")

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
     from heartbeat.api.idempotency import IdempotentRequests
     from heartbeat.conversations.service import ConversationService
+    from heartbeat.mcp_servers.service import McpServerService
     from heartbeat.memory.store import MemoryStore
+    from heartbeat.models.task import Task
     from heartbeat.notify.service import WebhookService
     from heartbeat.runs.invoker import RunInvoker
     from heartbeat.runs.service import RunsService
@@ -92,9 +94,39 @@ class Services:
                 quota=self.config.task_quota,
                 default_model=self.config.default_model,
                 check_model=self._check_model,
+                check_servers=lambda tenant_id, names: self.mcp_servers.check_named(tenant_id, names),
             ),
             **self._clock_arg(),
         )
+
+    @cached_property
+    def mcp_servers(self) -> McpServerService:
+        from heartbeat.dal.mcp_servers import McpServersStore
+        from heartbeat.mcp_servers.service import McpServerService
+
+        if self.clients.secretsmanager is None:
+            import boto3
+
+            self.clients.secretsmanager = boto3.client("secretsmanager")
+        store = McpServersStore(
+            self.clients.dynamodb,
+            self.config.tasks_table,
+            self.clients.secretsmanager,
+            self.config.mcp_secret_prefix,
+        )
+        return McpServerService(store, self._all_tasks, allow_private=self.config.allow_private_targets)
+
+    def _all_tasks(self, tenant_id: str) -> list[Task]:
+        from heartbeat.dal.tasks import TasksTable
+
+        table = TasksTable(self.clients.dynamodb, self.config.tasks_table)
+        tasks: list[Task] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = table.page(tenant_id, 100, cursor)
+            tasks.extend(page)
+            if cursor is None:
+                return tasks
 
     @cached_property
     def _soul_settings(self) -> Any:

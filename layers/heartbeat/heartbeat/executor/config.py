@@ -32,3 +32,8 @@ class ExecutorConfig(FunctionConfig):
     # The deployment's daily token budget per tenant (UTC days; 0: none). A tenant's own, set with
     # `heartbeat tenants set-budget`, overrides it.
     daily_token_budget: int = Field(default=0, ge=0, alias="DAILY_TOKEN_BUDGET")
+    # Section 8's outbound rule: False refuses web_fetch, MCP (and webhook) targets on loopback,
+    # private, link-local, CGNAT, multicast and unspecified addresses (AllowPrivateNetworkTargets).
+    allow_private_targets: bool = Field(default=False, alias="ALLOW_PRIVATE_NETWORK_TARGETS")
+    # Tenants' MCP header values live in Secrets Manager secrets named <prefix><tenant>/<server>.
+    mcp_secret_prefix: str = Field(default="heartbeat-mcp/", alias="MCP_SECRET_PREFIX")

@@ -27,7 +27,9 @@ For a scheduled delivery `{tenant_id, task_id, scheduled_time}`:
 A scheduled run that runs costs six AWS requests besides the Soul's model and tool calls: the
 task's GetItem, the claim's PutItem, the budget's BatchGetItem, the start and finish transactions
 (the finish also adds the run to its day's usage), and the Soul's read of the tenant's core memory
-(a Query). `bench/executor_throughput.py` measures it; a test holds it.
+(a Query). A task that names MCP servers adds, per server, its record's GetItem and its header
+values' GetSecretValue; web_fetch and notify add none. `bench/executor_throughput.py` measures it;
+a test holds it.
 
 Run-now (and the retry schedule) send the queued run's `run_id` and enter at step 3. Manual runs
 skip the disabled and backoff checks but hold the lease and count against the tenant's limit.
@@ -549,6 +551,8 @@ class Executor:
                     remaining_ms=remaining,
                     limits=task.effective_limits(),
                     output_schema=task.output_schema,
+                    tools=task.tools,
+                    web_allow=task.web_allow,
                 )
             )
         except ModelError as exc:
@@ -561,9 +565,12 @@ class Executor:
                 error=_clip(str(exc) or type(exc).__name__),
                 terminal=_is_terminal(exc),
                 usage=usage if isinstance(usage, Usage) else None,
+                **_tool_record(exc),
             )
         except HeartbeatError as exc:
-            return self._finish(run, snapshot, started, slot, error=_clip(exc.message), terminal=False)
+            return self._finish(
+                run, snapshot, started, slot, error=_clip(exc.message), terminal=False, **_tool_record(exc)
+            )
         except Exception as exc:
             # The executor's one boundary: a bug in the model path must not leave the run
             # `running` and the task leased until the lease expires. Record a failed run (the
@@ -604,6 +611,8 @@ class Executor:
             usage=result.usage,
             error=error,
             output_json=result.output_json,
+            tool_calls=list(result.tool_log),
+            notifications=list(result.notifications),
         )
 
     def _finish(
@@ -618,6 +627,8 @@ class Executor:
         error: str | None = None,
         terminal: bool = False,
         output_json: str | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
+        notifications: list[dict[str, Any]] | None = None,
     ) -> Outcome:
         task = snapshot.task
         finished = self._clock()
@@ -635,6 +646,8 @@ class Executor:
             output_json=output_json
             if output_json is None or len(output_json) <= MAX_INLINE_OUTPUT_BYTES
             else None,
+            tool_calls=tool_calls or None,
+            notifications=notifications or None,
             **self._output_fields(run, output),
         )
         state, disable = self._run_state(
@@ -792,12 +805,21 @@ class Executor:
 
 def _is_terminal(exc: ModelError) -> bool:
     """Errors retrying cannot fix (bad key, unknown model or provider, invalid request). A run
-    that hit its own step/token/time bound, or whose answer did not match the task's output_schema,
-    is terminal for that run only, and counts once."""
+    that hit its own step/token/time bound, whose answer did not match the task's output_schema, or
+    whose agent reported failure (report_failure), is terminal for that run only, and counts once."""
     from heartbeat.soul.agent import AgentLimitError
     from heartbeat.soul.structured import AnswerSchemaError
+    from heartbeat.tools.failure import ReportedFailure
 
-    return not exc.transient and not isinstance(exc, AgentLimitError | AnswerSchemaError)
+    return not exc.transient and not isinstance(exc, AgentLimitError | AnswerSchemaError | ReportedFailure)
+
+
+def _tool_record(exc: BaseException) -> dict[str, Any]:
+    """The tool calls and notifications a failed run made before it failed (see `attach_record`)."""
+    return {
+        "tool_calls": list(getattr(exc, "tool_log", ())),
+        "notifications": list(getattr(exc, "notifications", ())),
+    }
 
 
 __all__ = [

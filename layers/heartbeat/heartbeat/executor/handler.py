@@ -43,6 +43,8 @@ class ExecutorClients:
     s3: Any
     bedrock_runtime: Any = None
     sqs: Any = None
+    secretsmanager: Any = None
+    """For MCP header values; created on first use when None (runs without MCP never need it)."""
 
     @classmethod
     def default(cls) -> ExecutorClients:
@@ -87,6 +89,8 @@ def build_executor(
             memory_client=clients.dynamodb,
             memory_table=config.memory_table,
             provider_clients=ProviderClients(bedrock_runtime=clients.bedrock_runtime),
+            mcp_servers=lambda: _mcp_servers_store(config, clients),
+            allow_private=config.allow_private_targets,
         )
     role_arn = config.scheduler_role_arn or ""
     deps = ExecutorDeps(
@@ -128,6 +132,18 @@ def _event_queue(config: ExecutorConfig, clients: ExecutorClients) -> Any:
     from heartbeat.dal.event_queue import EventQueue
 
     return EventQueue(clients.sqs, config.notifications_queue_url)
+
+
+def _mcp_servers_store(config: ExecutorConfig, clients: ExecutorClients) -> Any:
+    from heartbeat.dal.mcp_servers import McpServersStore
+
+    if clients.secretsmanager is None:
+        import boto3
+
+        clients.secretsmanager = boto3.client("secretsmanager")
+    return McpServersStore(
+        clients.dynamodb, config.tasks_table, clients.secretsmanager, config.mcp_secret_prefix
+    )
 
 
 class ExecutorHandler:

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from heartbeat.models.tools import check_tools, check_web_allow
+
 MAX_NAME = 200
 MAX_PROMPT_BYTES = 32 * 1024
 MAX_DESCRIPTION_BYTES = 2 * 1024
@@ -35,6 +37,9 @@ NullableScheduleInput = Annotated[Any, BeforeValidator(lambda v: _schedule_shape
 Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # EventBridge's FlexibleTimeWindow in minutes (0: off), DESIGN.md section 3.
 FlexibleWindow = Annotated[int, Field(ge=0, le=60)]
+# Section 8's toolset and web_allow patterns, each checked whole (a bad entry is one 400 naming the field).
+ToolsInput = Annotated[list[str] | None, BeforeValidator(check_tools)]
+WebAllowInput = Annotated[list[str] | None, BeforeValidator(check_web_allow)]
 
 
 class _Strict(BaseModel):
@@ -72,6 +77,8 @@ class TaskCreate(_Strict):
     limits: RunLimits | None = None
     catchup_window_seconds: CatchupWindow | None = None
     output_schema: dict[str, Any] | None = None
+    tools: ToolsInput = None
+    web_allow: WebAllowInput = None
 
 
 class TaskPatch(_Strict):
@@ -91,3 +98,5 @@ class TaskPatch(_Strict):
     limits: RunLimits | None = None
     catchup_window_seconds: CatchupWindow | None = None
     output_schema: dict[str, Any] | None = None
+    tools: ToolsInput = None
+    web_allow: WebAllowInput = None

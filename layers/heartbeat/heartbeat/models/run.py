@@ -55,6 +55,10 @@ class Run:
     error: str | None = None
     cost_usd: float | None = None  # estimated from the price table (heartbeat.usage.prices)
     output_json: str | None = None  # with an output_schema: the checked answer, as JSON text
+    tool_calls: list[dict[str, Any]] | None = None
+    """Each tool call as `{"name", "ok", "ms", "error"}`: never its arguments (they may hold secrets)."""
+    notifications: list[dict[str, Any]] | None = None
+    """The run's `agent.notification`s (`{"type", "title", "message", "severity", "at"}`), for delivery."""
 
     def evolve(self, **changes: Any) -> Run:
         return replace(self, **changes)
@@ -73,6 +77,8 @@ _OPTIONAL = (
     "output_key",
     "error",
     "output_json",
+    "tool_calls",
+    "notifications",
 )
 
 
@@ -124,7 +130,13 @@ def run_from_item(item: dict[str, Any]) -> Run:
         error=item.get("error"),
         cost_usd=float(item["cost_usd"]) if item.get("cost_usd") is not None else None,
         output_json=item.get("output_json"),
+        tool_calls=[_tool_call(call) for call in item["tool_calls"]] if item.get("tool_calls") else None,
+        notifications=[dict(n) for n in item["notifications"]] if item.get("notifications") else None,
     )
+
+
+def _tool_call(call: dict[str, Any]) -> dict[str, Any]:
+    return {"name": call["name"], "ok": bool(call["ok"]), "ms": int(call["ms"]), "error": call.get("error")}
 
 
 def run_to_api(run: Run) -> dict[str, Any]:
@@ -149,6 +161,10 @@ def run_to_api(run: Run) -> dict[str, Any]:
         "output_json": _parsed(run.output_json),
         "error": run.error,
         "cost_usd": run.cost_usd,
+        "tool_calls": run.tool_calls or [],
+        "notifications": [
+            {k: n.get(k) for k in ("title", "message", "severity", "at")} for n in run.notifications or []
+        ],
     }
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from heartbeat.models.tools import DEFAULT_TOOLS
+
 DEFAULT_LIMITS: dict[str, int] = {"max_steps": 10, "max_tokens": 100_000, "timeout_seconds": 600}
 DEFAULT_CATCHUP_WINDOW_SECONDS = 3600
 
@@ -42,6 +44,8 @@ class Task:
     version: int = 1
     flexible_window_minutes: int = 0  # EventBridge's FlexibleTimeWindow (0: off)
     state: TaskState = field(default_factory=TaskState)
+    tools: tuple[str, ...] = DEFAULT_TOOLS
+    web_allow: tuple[str, ...] = ()
 
     def evolve(self, **changes: Any) -> Task:
         return replace(self, **changes)
@@ -77,6 +81,8 @@ def task_to_api(task: Task) -> dict[str, Any]:
         "limits": task.effective_limits(),
         "catchup_window_seconds": task.catchup_window_seconds,
         "output_schema": task.output_schema,
+        "tools": list(task.tools),
+        "web_allow": list(task.web_allow),
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "state": api_state,
@@ -116,6 +122,8 @@ def task_to_item(task: Task) -> dict[str, Any]:
         "catchup_window_seconds": task.catchup_window_seconds,
         # As JSON text: a schema's keys and numbers survive exactly, whatever they are.
         "output_schema": _json(task.output_schema),
+        "tools": list(task.tools),
+        "web_allow": list(task.web_allow) or None,
     }
     for name in _STATE_FIELDS:
         item[name] = getattr(task.state, name)
@@ -147,6 +155,8 @@ def task_from_item(item: dict[str, Any]) -> Task:
         catchup_window_seconds=int(item.get("catchup_window_seconds", DEFAULT_CATCHUP_WINDOW_SECONDS)),
         output_schema=_unjson(item.get("output_schema")),
         state=state,
+        tools=tuple(item["tools"]) if "tools" in item else DEFAULT_TOOLS,
+        web_allow=tuple(item.get("web_allow") or ()),
     )
 
 

@@ -19,7 +19,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -111,8 +111,11 @@ def request(
     max_redirects: int = 5,
     allow_private: bool = False,
     resolver: Resolver | None = None,
+    check_hop: Callable[[Target], None] | None = None,
 ) -> OutboundResponse:
-    """Send one request (following redirects) to a URL the guard allows; see the module docstring."""
+    """Send one request (following redirects) to a URL the guard allows; see the module docstring.
+    `check_hop`, when given, sees every checked hop before it is connected to and may raise
+    `OutboundRefusedError` (web_fetch's `web_allow` patterns use it)."""
     method = method.upper()
     if method not in METHODS:
         raise OutboundError(f"method {method!r} is not one of {', '.join(METHODS)}", param="method")
@@ -123,6 +126,8 @@ def request(
     current_url, current_method, current_body = url, method, body
     visited: list[str] = []
     target = check_url(current_url, allow_private=allow_private, resolver=resolver)
+    if check_hop is not None:
+        check_hop(target)
     while True:
         status, response_headers, data, truncated = _exchange(
             target, current_method, sent_headers, current_body, deadline=deadline, max_bytes=max_bytes
@@ -143,6 +148,8 @@ def request(
         next_url = urljoin(current_url, location)
         try:
             next_target = check_url(next_url, allow_private=allow_private, resolver=resolver)
+            if check_hop is not None:
+                check_hop(next_target)
         except OutboundRefusedError as error:
             raise OutboundRefusedError(f"redirect refused: {error.message}") from None
         if next_target.origin != target.origin:

@@ -27,7 +27,13 @@ archival_memory_search. Store what a later run would need (a takeaway, a decisio
 written to be understood on its own; search it before answering a question about earlier runs.
 
 Call a tool only when it helps the task. When a tool reports an error, read it, then fix the call or \
-carry on without it. Never claim to have stored or found something a tool did not confirm."""
+carry on without it. Never claim to have stored or found something a tool did not confirm.
+
+If you cannot do the task (a page or service you need cannot be reached, a tool keeps failing, the \
+data the task needs is missing), call report_failure with the reason instead of answering: the run \
+is then recorded as failed with your reason, so people see that the job was not done. Do not use it \
+for findings: a problem you were asked to look for (an outage, an anomaly) is a result; flag it \
+with notify when you have that tool, and answer."""
 
 
 class CoreMemoryBlock(Protocol):

@@ -41,6 +41,7 @@ from heartbeat.models.requests import (
     TaskPatch,
 )
 from heartbeat.models.task import DEFAULT_CATCHUP_WINDOW_SECONDS, Task, TaskState
+from heartbeat.models.tools import DEFAULT_TOOLS, mcp_servers_named
 from heartbeat.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
@@ -51,7 +52,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_NOT_NULLABLE = ("name", "prompt", "schedule", "enabled", "alert_after_errors", "flexible_window_minutes")
+_NOT_NULLABLE = (
+    "name",
+    "prompt",
+    "schedule",
+    "enabled",
+    "alert_after_errors",
+    "flexible_window_minutes",
+    "tools",
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -65,6 +74,9 @@ class TaskPolicy:
     default_model: str
     # Raises InvalidRequestError when a `provider/model` cannot run in this deployment.
     check_model: Callable[[str], None] | None = None
+    # Raises InvalidRequestError (param "tools") when a toolset names an MCP server the tenant
+    # does not have: (tenant_id, server names).
+    check_servers: Callable[[str, list[str]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,8 @@ class TaskService:
         schedule = _parse(request.schedule, request.timezone, now)
         model = request.model or self._policy.default_model
         self._check_model(model)
+        tools = tuple(request.tools) if request.tools is not None else DEFAULT_TOOLS
+        self._check_servers(tenant_id, tools)
         stamp = iso(now)
         task = Task(
             tenant_id=tenant_id,
@@ -124,6 +138,8 @@ class TaskService:
             catchup_window_seconds=request.catchup_window_seconds or DEFAULT_CATCHUP_WINDOW_SECONDS,
             output_schema=request.output_schema,
             state=TaskState(next_run_at=_next_run(schedule, now, request.enabled)),
+            tools=tools,
+            web_allow=tuple(request.web_allow or ()),
         )
         touched: list[str] = []
         try:
@@ -183,6 +199,11 @@ class TaskService:
             changes["model"] = patch.model or self._policy.default_model
             self._check_model(changes["model"])
         changes.update(_run_policy_changes(current, patch))
+        if "tools" in fields and patch.tools is not None:
+            changes["tools"] = tuple(patch.tools)
+            self._check_servers(tenant_id, changes["tools"])
+        if "web_allow" in fields:
+            changes["web_allow"] = tuple(patch.web_allow or ())
 
         enabled = current.enabled if patch.enabled is None else patch.enabled
         reschedule = bool(
@@ -264,6 +285,11 @@ class TaskService:
             return self._reread(fallback, exc)
         except _Unknown:
             return fallback
+
+    def _check_servers(self, tenant_id: str, tools: tuple[str, ...]) -> None:
+        servers = mcp_servers_named(tools)
+        if servers and self._policy.check_servers is not None:
+            self._policy.check_servers(tenant_id, servers)
 
     def _put_schedules(self, task: Task, schedule: Schedule, previous_count: int, now: datetime) -> None:
         names = schedule_names(task.tenant_id, task.id, max(task.schedule_count, previous_count))

@@ -38,6 +38,17 @@ What it does, looking at the task prompt (the last user message) and what follow
 
 With an `output_schema` in the request, the final answer is the JSON after a line `answer: <json>` in
 the prompt, or else the smallest instance of the schema (`heartbeat.soul.structured.minimal_instance`).
+The tools of DESIGN.md section 8, planned from the prompt's lines in order, all in the first step
+(and then, instead of 1 and 2):
+
+4. An http(s) URL (on a line that is none of the below), when `web_fetch` is offered: it fetches it
+   (GET), and answers `Fetched <url>: <status> "<title>": <first line of text>`.
+5. A line `call <server>__<tool> {json}`: it calls that tool with those arguments (`{}` when none)
+   and answers `<tool>: <its result>`.
+6. A line `notify: <message>`: it calls `notify` with that message, severity `warning`, and its
+   first 60 characters as the title.
+7. A line `fail because <reason>`: it calls `report_failure` with that reason (which ends the run).
+   A tool the task does not offer is not called; the answer says `<tool> is not available`.
 
 Usage counts words as tokens: input = the words of the system prompt, the messages and the tool
 specs; output = the words of the answer or of the tool call's arguments. No cache tokens.
@@ -54,6 +65,14 @@ from heartbeat.soul.types import Message, ModelRequest, ModelResponse, ToolCall,
 
 INSERT_TOOL = "archival_memory_insert"
 SEARCH_TOOL = "archival_memory_search"
+FETCH_TOOL = "web_fetch"
+NOTIFY_TOOL = "notify"
+FAIL_TOOL = "report_failure"
+
+_URL = re.compile(r"https?://[^\s<>\"'`)\]]+", re.I)
+_CALL_LINE = re.compile(r"^\s*call\s+(?P<name>[A-Za-z0-9_-]{1,64})\s*(?P<args>\{.*\})?\s*$", re.I)
+_NOTIFY_LINE = re.compile(r"^\s*notify:\s*(?P<message>.+?)\s*$", re.I)
+_FAIL_LINE = re.compile(r"^\s*fail because\s+(?P<reason>.+?)\s*$", re.I)
 
 # An instruction starts a sentence (or the prompt), or follows a word or mark that chains one.
 _LEAD = r"(?:^|(?<=[.!?;:\n])|(?<=\bplease)|(?<=\balso)|(?<=\band)|(?<=\bthen)|(?<=\bnow)|(?<=,))\s*"
@@ -111,7 +130,25 @@ class OfflineModel:
         results = [m for m in after if m.role == "tool"]
         calls = [c for m in after if m.role == "assistant" for c in m.tool_calls]
 
-        if not calls:
+        planned = _planned_calls(prompt) if not calls else []
+        if planned:
+            step = sum(1 for m in messages if m.role == "assistant") + 1
+            offered = {t.name for t in request.tools}
+            tool_calls = tuple(
+                ToolCall(id=f"offline-{step}-{index}", name=name, arguments=arguments)
+                for index, (name, arguments) in enumerate(
+                    ((n, a) for n, a in planned if n in offered), start=1
+                )
+            )
+            if tool_calls:
+                words = sum(_words(json.dumps(dict(c.arguments), ensure_ascii=False)) for c in tool_calls)
+                return ModelResponse(
+                    text="",
+                    tool_calls=tool_calls,
+                    stop_reason="tool_use",
+                    usage=Usage(input_tokens=input_tokens, output_tokens=max(1, words)),
+                )
+        if not calls and not planned:
             intent = _intent(prompt)
             if intent is not None:
                 tool_name, subject = intent
@@ -162,9 +199,57 @@ def _structured_answer(prompt: str, schema: Any) -> str:
     return json.dumps(minimal_instance(schema))
 
 
+def _planned_calls(prompt: str) -> list[tuple[str, dict[str, Any]]]:
+    """Section 8's deterministic calls, in the order of the prompt's lines."""
+    planned: list[tuple[str, dict[str, Any]]] = []
+    fetched: set[str] = set()
+    for line in prompt.splitlines():
+        if match := _CALL_LINE.match(line):
+            try:
+                arguments = json.loads(match["args"]) if match["args"] else {}
+            except ValueError:
+                arguments = {}
+            planned.append((match["name"], arguments if isinstance(arguments, dict) else {}))
+        elif match := _NOTIFY_LINE.match(line):
+            message = match["message"]
+            planned.append(
+                (NOTIFY_TOOL, {"title": _clip(message, 60), "message": message, "severity": "warning"})
+            )
+        elif match := _FAIL_LINE.match(line):
+            planned.append((FAIL_TOOL, {"reason": match["reason"]}))
+        else:
+            for url in _URL.findall(line):
+                url = url.rstrip(".,;:!?")
+                if url not in fetched and len(fetched) < 3:
+                    fetched.add(url)
+                    planned.append((FETCH_TOOL, {"url": url}))
+    return planned
+
+
+def _fetch_line(url: str, content: str) -> str:
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return f"Fetched {url}: {_clip(content, 300)}"
+    if not isinstance(data, dict):
+        return f"Fetched {url}: {_clip(content, 300)}"
+    first = next(
+        (line.strip(" #*-") for line in str(data.get("text", "")).splitlines() if line.strip(" #*-")), ""
+    )
+    title = f' "{_clip(str(data["title"]), 100)}"' if data.get("title") else ""
+    return f"Fetched {url}: {data.get('status')}{title}: {_clip(first, 200) or '(no text)'}"
+
+
 def _action_lines(
     prompt: str, tools: Sequence[ToolSpec], calls: Sequence[ToolCall], results: Sequence[Message]
 ) -> list[str]:
+    planned = _planned_calls(prompt)
+    offered = {t.name for t in tools}
+    missing = [
+        f"{name} is not available, so it was not called." for name, _ in planned if name not in offered
+    ]
+    if planned and not calls:
+        return list(dict.fromkeys(missing))
     if calls:
         lines = []
         by_id = {r.tool_call_id: r for r in results}
@@ -181,9 +266,11 @@ def _action_lines(
                 )
             elif call.name == SEARCH_TOOL:
                 lines.append(_search_line(str(subject), result.content))
+            elif call.name == FETCH_TOOL:
+                lines.append(_fetch_line(str(call.arguments.get("url", "")), result.content))
             else:
                 lines.append(f"{call.name}: {_clip(result.content, 300)}")
-        return lines
+        return lines + list(dict.fromkeys(missing))
     intent = _intent(prompt)
     if intent is not None:
         tool_name, _ = intent
