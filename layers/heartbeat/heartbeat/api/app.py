@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from heartbeat.api import responses
+from heartbeat.api import openapi, responses
 from heartbeat.errors import HeartbeatError
 
 # Route modules, each exposing `router`. Kept as names so the list is the one place to add one.
@@ -17,6 +17,8 @@ ROUTE_MODULES = (
     "heartbeat.api.routes.tasks",
     "heartbeat.api.routes.runs",
     "heartbeat.api.routes.memory",
+    "heartbeat.api.routes.schedule",
+    "heartbeat.api.routes.console",
 )
 
 
@@ -31,6 +33,7 @@ def build_resolver(logger: Logger | None = None) -> APIGatewayHttpResolver:
                 raise
             continue
         app.include_router(module.router)
+    openapi.register(app)  # GET /v1/openapi.json and GET /docs, from the routes' declarations
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:

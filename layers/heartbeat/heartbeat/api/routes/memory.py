@@ -12,8 +12,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict
 
+from heartbeat.api import schemas as s
 from heartbeat.api.auth import principal_from_event, require
 from heartbeat.api.deps import Services
+from heartbeat.api.openapi import documented
 from heartbeat.api.responses import json_response
 
 if TYPE_CHECKING:
@@ -45,18 +47,28 @@ def _store(scope: str) -> MemoryStore:
     return MemoryStore(services.clients.dynamodb, services.config.memory_table, tenant_id)
 
 
-@router.get("/v1/memory/core", summary="List core memory blocks")
+@router.get(
+    "/v1/memory/core", summary="List core memory blocks", **documented("memory.read", s.CoreBlockList)
+)
 def list_core_blocks():  # no return annotation: Powertools would validate it as a model
     blocks = _store("memory.read").core_blocks()
     return json_response(200, {"blocks": [b.to_dict() for b in blocks]})
 
 
-@router.get("/v1/memory/core/<label>", summary="Read a core memory block")
+@router.get(
+    "/v1/memory/core/<label>",
+    summary="Read a core memory block",
+    **documented("memory.read", s.CoreBlockAnswer, errors=(404,)),
+)
 def get_core_block(label: str):
     return json_response(200, {"block": _store("memory.read").get_block(label).to_dict()})
 
 
-@router.put("/v1/memory/core/<label>", summary="Create or replace a core memory block")
+@router.put(
+    "/v1/memory/core/<label>",
+    summary="Create or replace a core memory block",
+    **documented("memory.write", s.CoreBlockAnswer, errors=(429,)),
+)
 def put_core_block(label: str, body: CoreBlockPut):
     block = _store("memory.write").put_block(
         label, body.value, limit=body.limit, description=body.description
@@ -64,13 +76,21 @@ def put_core_block(label: str, body: CoreBlockPut):
     return json_response(200, {"block": block.to_dict()})
 
 
-@router.post("/v1/memory/archival", summary="Store an archival passage")
+@router.post(
+    "/v1/memory/archival",
+    summary="Store an archival passage",
+    **documented("memory.write", s.PassageAnswer, status=201, errors=(429,)),
+)
 def create_passage(body: PassageCreate):
     passage = _store("memory.write").insert_passage(body.text, body.tags)
     return json_response(201, {"passage": passage.to_dict()})
 
 
-@router.get("/v1/memory/archival", summary="Search archival passages (newest first without a query)")
+@router.get(
+    "/v1/memory/archival",
+    summary="Search archival passages (newest first without a query)",
+    **documented("memory.read", s.PassageList),
+)
 def search_passages(
     query: Annotated[str | None, Query()] = None,
     limit: Annotated[int | None, Query()] = None,
@@ -81,7 +101,11 @@ def search_passages(
     return json_response(200, {"passages": [p.to_dict() for p in passages]})
 
 
-@router.delete("/v1/memory/archival/<passage_id>", summary="Delete an archival passage")
+@router.delete(
+    "/v1/memory/archival/<passage_id>",
+    summary="Delete an archival passage",
+    **documented("memory.write", s.Deleted, errors=(404,)),
+)
 def delete_passage(passage_id: str):
     _store("memory.write").delete_passage(passage_id)
     return json_response(200, {"ok": True, "id": passage_id})
