@@ -150,3 +150,16 @@ def test_a_tasks_schedule_answers_in_words_with_its_next_fire_times(api):
     status, answer = api.call("GET", f"/v1/tasks/{task['id']}/schedule", query={"count": "21"})
     assert status == 400 and answer["error"]["param"] == "count"
     assert api.call("GET", "/v1/tasks/cron_nope/schedule")[0] == 404
+
+
+def test_a_body_that_is_not_utf8_is_a_400_not_a_server_error(api):
+    """Found by the fuzz test: Powertools failed to decode it and the route answered 500."""
+    import base64
+
+    for method, path in (("POST", "/v1/tasks"), ("PATCH", "/v1/tasks/cron_x"), ("POST", "/v1/memory/archival")):
+        event = http_event(method, path, raw_body=base64.b64encode(b"\xff\xfe").decode())
+        event["isBase64Encoded"] = True
+        response = api.handler(event, LambdaContext())
+        assert response["statusCode"] == 400, (method, path)
+        error = json.loads(response["body"])["error"]
+        assert error["type"] == "invalid_request_error" and "UTF-8" in error["message"]

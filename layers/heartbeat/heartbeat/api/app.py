@@ -39,6 +39,16 @@ def build_resolver(logger: Logger | None = None) -> APIGatewayHttpResolver:
     def _invalid(exc: RequestValidationError) -> Response:
         return responses.from_validation_errors(exc.errors())
 
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(exc: UnicodeDecodeError) -> Response:
+        # Powertools decodes the body as UTF-8 before validating it: bytes that are not are a 400.
+        if responses.body_is_not_utf8(app.current_event.body, bool(app.current_event.is_base64_encoded)):
+            return responses.error_response(
+                400, "invalid_request_error", "the request body is not UTF-8: send a JSON object in UTF-8"
+            )
+        log.exception("unhandled error")
+        return responses.internal_error()
+
     @app.exception_handler(HeartbeatError)
     def _known(exc: HeartbeatError) -> Response:
         if isinstance(exc, responses.errors.DependencyError):
