@@ -156,7 +156,11 @@ def test_a_body_that_is_not_utf8_is_a_400_not_a_server_error(api):
     """Found by the fuzz test: Powertools failed to decode it and the route answered 500."""
     import base64
 
-    for method, path in (("POST", "/v1/tasks"), ("PATCH", "/v1/tasks/cron_x"), ("POST", "/v1/memory/archival")):
+    for method, path in (
+        ("POST", "/v1/tasks"),
+        ("PATCH", "/v1/tasks/cron_x"),
+        ("POST", "/v1/memory/archival"),
+    ):
         event = http_event(method, path, raw_body=base64.b64encode(b"\xff\xfe").decode())
         event["isBase64Encoded"] = True
         response = api.handler(event, LambdaContext())

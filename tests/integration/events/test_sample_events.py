@@ -31,6 +31,8 @@ EXPECTED = {
     "api-memory-get-core.json": (200, {"block"}),
     "api-memory-insert-passage.json": (201, {"passage"}),
     "api-memory-search.json": (200, {"passages"}),
+    "api-get-schedule.json": (200, {"task_id", "schedule", "description", "timezone", "eventbridge", "next"}),
+    "api-openapi.json": (200, {"openapi", "info", "servers", "paths", "components"}),
 }
 
 

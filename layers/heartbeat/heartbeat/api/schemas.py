@@ -16,7 +16,8 @@ Time = str  # UTC ISO 8601 with milliseconds and Z, e.g. 2026-02-25T12:00:00.000
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # Built on first use (the document), not at import: the api function's cold start pays nothing.
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 # --- errors ---------------------------------------------------------------------------------------

@@ -155,7 +155,7 @@
         "td",
         {},
         when(task.state.next_run_at, viewerZone),
-        taskZone(task) !== viewerZone ? el("div", { className: "muted" }, `${when(task.state.next_run_at, taskZone(task))} ${taskZone(task)}`) : null
+        task.state.next_run_at && taskZone(task) !== viewerZone ? el("div", { className: "muted" }, `${when(task.state.next_run_at, taskZone(task))} ${taskZone(task)}`) : null
       ),
       el("td", {}, toggle),
       el("td", {}, status(task.state.last_status), el("div", { className: "muted" }, when(task.state.last_run_at, viewerZone))),
