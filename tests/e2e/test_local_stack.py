@@ -331,3 +331,30 @@ def test_a_provider_the_local_stack_cannot_reach_is_a_400_at_create(data_dir: Pa
     assert "'bedrock' is disabled" in answer["error"]["message"]
     assert "offline" in answer["error"]["message"] and "bedrock," not in answer["error"]["message"]
     assert http("GET", f"{url}/v1/tasks", key=key)[1]["total"] == 0
+
+
+def test_concurrent_requests_of_two_tenants_each_get_their_own_answer(
+    data_dir: Path, start_stack: Any
+) -> None:
+    """A browser fetches in parallel; each request must still see its own key's tenant."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = {tenant: create_key(data_dir, tenant=tenant) for tenant in ("acme", "globex")}
+    url = start_stack(data_dir).api_url
+    names = {}
+    for tenant, key in keys.items():
+        status, created = http(
+            "POST", f"{url}/v1/tasks", key, {"name": f"{tenant}-task", "prompt": "p", "schedule": "0 9 * * *"}
+        )
+        assert status == 201, created
+        names[tenant] = created["task"]["name"]
+
+    def listing(tenant: str) -> tuple[str, int, Any]:
+        status, body = http("GET", f"{url}/v1/tasks", keys[tenant])
+        return tenant, status, body
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(listing, ["acme", "globex"] * 40))
+    for tenant, status, body in answers:
+        assert status == 200, body
+        assert [t["name"] for t in body["tasks"]] == [names[tenant]]

@@ -167,7 +167,11 @@ class LocalStack:
             next_fire=self._next_fire,
         )
         self.scheduler = scheduler
-        api = Containers(lambda: _api_handler(env, clients, scheduler), self.options.workers)
+        # One api container: the route modules' Powertools routers are module globals bound to the
+        # last resolver built, so a second container in this process would read the other one's
+        # event and services (a browser fetching the console's files in parallel does that).
+        # Lift this when the routers are per resolver.
+        api = Containers(lambda: _api_handler(env, clients, scheduler), 1)
         authorizer = Containers(lambda: _authorizer(env, clients), self.options.workers)
         gateway = Gateway(
             routes_from_template(template),
