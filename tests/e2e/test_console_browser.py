@@ -59,9 +59,14 @@ def browser() -> Iterator[Any]:
 
 
 def wait(driver: Any, condition: Any, timeout: float = 20) -> Any:
+    """Until `condition` holds; the page re-renders its tables as answers arrive, so an element
+    gone stale in between is just looked up again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+        condition
+    )
 
 
 def script_errors(driver: Any) -> list[dict[str, Any]]:
@@ -108,8 +113,10 @@ def test_an_operator_enters_a_key_sees_tasks_and_runs_one_now(
     assert browser.execute_script("return localStorage.length") == 0
 
     row.find_element(By.CSS_SELECTOR, "button.run-now").click()
-    run = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#run-rows tr[data-run-id]"))[0]
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#run-rows tr[data-run-id]"))
     wait(browser, lambda d: "ok" in d.find_element(By.CSS_SELECTOR, "#run-rows tr[data-run-id]").text, 30)
+    # once the run is final the page stops following it and reloads the tasks
+    wait(browser, lambda d: "ok" in d.find_element(By.CSS_SELECTOR, f'tr[data-task-id="{task_id}"]').text)
     run = browser.find_element(By.CSS_SELECTOR, "#run-rows tr[data-run-id]")
     assert (
         "manual" in run.text and "Summarise the day" in run.find_element(By.CSS_SELECTOR, "pre.output").text
