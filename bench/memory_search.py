@@ -203,11 +203,11 @@ def _moto_client() -> Iterator[Any]:
 def measure_one(
     client: Any, n_passages: int, *, engine: str = "moto", seed: int = 7, queries: int = QUERIES
 ) -> dict[str, Any]:
-    from heartbeat.memory.schema import create_table
     from heartbeat.memory.search import max_items_read
     from heartbeat.memory.store import MemoryStore
+    from heartbeat_cli.local.resources import create_table
 
-    create_table(client, TABLE)
+    create_table(client, "MemoryTable", TABLE)
     rng = random.Random(seed)
     words = _vocabulary()
     weights = [1.0 / (rank + 1) ** 1.07 for rank in range(len(words))]

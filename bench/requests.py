@@ -116,7 +116,6 @@ def measure() -> dict[str, Any]:
         api_clients = {
             "dynamodb": clients["dynamodb"],
             "scheduler": clients["scheduler"],
-            "s3": clients["s3"],
             "lambda_": boto3.client("lambda"),
         }
         counter = RequestCounter()

@@ -24,8 +24,8 @@ def _tokens(text: str) -> int:
 def measure() -> dict[str, Any]:
     from heartbeat.memory.records import CoreBlock
     from heartbeat.memory.store import MemoryStore
-    from heartbeat.memory.tools import memory_tools
     from heartbeat.soul.prompt import build_system_prompt
+    from heartbeat.tools.memory import memory_tools
 
     blocks = [
         CoreBlock(label="persona", value="You are the team's operations assistant. " * 12, limit=5000),

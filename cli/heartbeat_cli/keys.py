@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from heartbeat.keys.model import ApiKey
     from heartbeat.keys.service import KeyService
+    from heartbeat.models.key import ApiKey
 
 DEFAULT_STACK = "heartbeat"
 
@@ -110,7 +110,7 @@ def _run(args: argparse.Namespace, action: Any) -> int:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from heartbeat.keys.model import parse_scopes
+    from heartbeat.models.key import parse_scopes
 
     def action(keys: KeyService) -> int:
         secret, key = keys.create(args.tenant, parse_scopes(args.scopes), live=not args.local)

@@ -4,30 +4,20 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
-# Command modules, imported when the parser is built; each keeps its heavy imports inside `func`.
-COMMAND_MODULES = (
-    "heartbeat_cli.cron",
-    "heartbeat_cli.keys",
-    "heartbeat_cli.local",
-    "heartbeat_cli.invoke",
-    "heartbeat_cli.tasks",
-)
+# Command modules, each keeping its heavy imports inside `func`. Imported by name: one that fails
+# to import is an error at start, not a command that silently vanishes.
+from heartbeat_cli import cron, invoke, keys, local, tasks
+
+COMMAND_MODULES = (cron, keys, local, invoke, tasks)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="heartbeat", description="Cron-scheduled agent tasks.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a real missing dependency, not a command not built yet
-                raise
-            continue
+    for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
 

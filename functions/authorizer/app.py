@@ -5,7 +5,7 @@ No Powertools Tracer (cold start; Lambda's Active tracing covers it): see docs/d
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from heartbeat.keys.authorizer import Authorizer, default_keys
+from heartbeat.keys.handler import Authorizer, default_keys
 
 logger = Logger(service="heartbeat-authorizer")
 authorizer = Authorizer(default_keys)

@@ -1,5 +1,5 @@
 """Small real tools for the Soul's tests: an in-memory archival memory with the same tool names and
-arguments as `heartbeat.memory.tools` (`archival_memory_insert(content, tags?)`,
+arguments as `heartbeat.tools.memory` (`archival_memory_insert(content, tags?)`,
 `archival_memory_search(query, limit?)`), and a tool that always fails."""
 
 from __future__ import annotations

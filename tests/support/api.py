@@ -90,7 +90,7 @@ class ApiClient:
         from heartbeat.api.handler import ApiHandler
 
         config = ApiConfig.from_env({**aws.env, **env})
-        clients = AwsClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, s3=aws.s3, lambda_=aws.lambda_)
+        clients = AwsClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, lambda_=aws.lambda_)
         self.handler = ApiHandler(lambda: Services(config, clients, env={**aws.env, **env}))
 
     def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:

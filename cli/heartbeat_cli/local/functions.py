@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from heartbeat_cli.local.resources import TEMPLATE
+from heartbeat_cli.local.resources import project_root
 
 FUNCTIONS = {"api": "ApiFunction", "authorizer": "AuthorizerFunction", "executor": "ExecutorFunction"}
 Handler = Callable[[Any, Any], Any]
@@ -53,7 +53,7 @@ def function_settings(template: Mapping[str, Any], name: str) -> tuple[float, in
 def load_handler(name: str, root: Path | None = None) -> Handler:
     """Import functions/<name>/app.py under a name of its own (every function's file is app.py)
     and return its `handler`. A fresh module each call: its cached config and clients are new."""
-    path = (root or TEMPLATE.parent) / "functions" / name / "app.py"
+    path = (root or project_root()) / "functions" / name / "app.py"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
     spec = importlib.util.spec_from_file_location(f"heartbeat_function_{name}_{uuid.uuid4().hex[:8]}", path)

@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest directory holding template.yaml: from `start` (default: the working directory)
+    upwards, else the checkout this package is installed from (an editable install)."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents, *Path(__file__).resolve().parents):
+        if (directory / "template.yaml").is_file():
+            return directory
+    raise FileNotFoundError("no template.yaml in the working directory or above it: run from the project")
+
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
@@ -36,8 +46,9 @@ class _CfnLoader:
         return yaml.load(text, Loader=Loader)  # noqa: S506 - SafeLoader subclass
 
 
-def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return _CfnLoader.load(path.read_text())
+def load_template(path: Path | None = None) -> dict[str, Any]:
+    """template.yaml at `path` (default: the project root's)."""
+    return _CfnLoader.load((path or project_root() / "template.yaml").read_text())
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,9 @@ class StackNames:
     def scheduler_role_arn(self) -> str:
         return f"arn:aws:iam::{ACCOUNT}:role/{self.prefix}-scheduler"
 
-    def environment(self, **overrides: str) -> dict[str, str]:
+    def environment(self, template: dict[str, Any] | None = None, **overrides: str) -> dict[str, str]:
+        """The functions' environment: these names, template.yaml's parameter defaults for the
+        variables its functions set from parameters, then `overrides`."""
         env = {
             "TASKS_TABLE": self.table("TasksTable"),
             "RUNS_TABLE": self.table("RunsTable"),
@@ -80,11 +93,9 @@ class StackNames:
             "EXECUTOR_ARN": self.function_arn("executor"),
             "SCHEDULER_ROLE_ARN": self.scheduler_role_arn,
             "SCHEDULE_DLQ_ARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.dlq}",
+            **parameter_defaults(template or load_template()),
+            # Local: the offline model and no deployed provider secrets, unless overridden.
             "DEFAULT_MODEL": "offline/heartbeat",
-            "TASK_QUOTA": "100",
-            "MAX_CONSECUTIVE_ERRORS": "10",
-            "TENANT_CONCURRENCY": "5",
-            "RUN_RETENTION_DAYS": "30",
             "HEARTBEAT_PROVIDERS": "",
             "POWERTOOLS_METRICS_NAMESPACE": "Heartbeat",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -92,6 +103,25 @@ class StackNames:
         }
         env.update(overrides)
         return env
+
+
+def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
+    """Each environment variable a function (or the Globals) sets to `!Ref <Parameter>`, with that
+    parameter's default."""
+    parameters = template.get("Parameters", {})
+    blocks = [template.get("Globals", {}).get("Function", {})]
+    blocks += [
+        r.get("Properties", {})
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+    ]
+    env: dict[str, str] = {}
+    for block in blocks:
+        for name, value in block.get("Environment", {}).get("Variables", {}).items():
+            ref = value.get("Ref") if isinstance(value, dict) else None
+            if ref in parameters and "Default" in parameters[ref]:
+                env[name] = str(parameters[ref]["Default"])
+    return env
 
 
 def _table_request(name: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +134,12 @@ def _table_request(name: str, properties: dict[str, Any]) -> dict[str, Any]:
     if "GlobalSecondaryIndexes" in properties:
         request["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
     return request
+
+
+def create_table(dynamodb: Any, logical_id: str, name: str, template: dict[str, Any] | None = None) -> None:
+    """Create template.yaml's table `logical_id` under `name` (the tests' and the bench's tables)."""
+    properties = (template or load_template())["Resources"][logical_id].get("Properties", {})
+    dynamodb.create_table(**_table_request(name, properties))
 
 
 def provision(

@@ -14,6 +14,7 @@ from typing import Any
 
 from heartbeat_cli.local.clock import Clock, SystemClock
 from heartbeat_cli.local.functions import Handler
+from heartbeat_cli.local.resources import project_root
 
 log = logging.getLogger("heartbeat.local")
 
@@ -32,6 +33,8 @@ class StackOptions:
     host: str = "127.0.0.1"
     workers: int = 8
     save_delay: float = 1.0
+    root: Path = field(default_factory=lambda: project_root())
+    """The project: its template.yaml and functions/*/app.py are what the stack runs."""
 
 
 def default_model(environ: dict[str, str] | None = None) -> str:
@@ -121,7 +124,8 @@ class LocalStack:
                 f"a local stack (pid {other.pid}) already serves {data_dir}: {other.api_url}"
             )
 
-        template = load_template()
+        root = self.options.root
+        template = load_template(root / "template.yaml")
         names = StackNames()
 
         endpoint = AwsEndpoint(self.options.aws_port, self.options.host)
@@ -144,6 +148,7 @@ class LocalStack:
         # The functions read their settings, and build their AWS clients, from the environment.
         self.environment = env = {
             **names.environment(
+                template,
                 DEFAULT_MODEL=default_model(),
                 HEARTBEAT_PROVIDERS=local_providers(os.environ.get("HEARTBEAT_PROVIDERS", "")),
             ),
@@ -152,7 +157,7 @@ class LocalStack:
         self._exit.enter_context(environment(env))
 
         executor_arn = names.function_arn("executor")
-        executor = self._executor or Containers(lambda: load_handler("executor"), self.options.workers)
+        executor = self._executor or Containers(lambda: load_handler("executor", root), self.options.workers)
         invoker = FunctionInvoker(
             {executor_arn: executor}, {executor_arn: function_settings(template, "executor")[0]}
         )
@@ -167,11 +172,7 @@ class LocalStack:
             next_fire=self._next_fire,
         )
         self.scheduler = scheduler
-        # One api container: the route modules' Powertools routers are module globals bound to the
-        # last resolver built, so a second container in this process would read the other one's
-        # event and services (a browser fetching the console's files in parallel does that).
-        # Lift this when the routers are per resolver.
-        api = Containers(lambda: _api_handler(env, clients, scheduler), 1)
+        api = Containers(lambda: _api_handler(env, clients, scheduler), self.options.workers)
         authorizer = Containers(lambda: _authorizer(env, clients), self.options.workers)
         gateway = Gateway(
             routes_from_template(template),
@@ -214,7 +215,7 @@ def _api_handler(env: dict[str, str], clients: dict[str, Any], scheduler: Any) -
     invoker = LocalRunInvoker(scheduler, config.executor_arn)
 
     def services() -> Services:
-        aws = AwsClients(dynamodb=clients["dynamodb"], scheduler=clients["scheduler"], s3=clients["s3"])
+        aws = AwsClients(dynamodb=clients["dynamodb"], scheduler=clients["scheduler"])
         return Services(config, aws, invoker, env={**os.environ, **env})  # provider keys: the shell
 
     return ApiHandler(services)
@@ -239,7 +240,7 @@ class LocalRunInvoker:
 
 def _authorizer(env: dict[str, str], clients: dict[str, Any]) -> Any:
     from heartbeat.dal.keys import KeysTable
-    from heartbeat.keys.authorizer import Authorizer
+    from heartbeat.keys.handler import Authorizer
     from heartbeat.keys.service import KeyService
 
     authorizer = Authorizer(lambda: KeyService(KeysTable(clients["dynamodb"], env["KEYS_TABLE"])))

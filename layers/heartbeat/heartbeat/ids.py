@@ -11,7 +11,12 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 def ulid(now_ms: int | None = None) -> str:
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    value = (ms << 80) | secrets.randbits(80)
+    return encode_ulid(ms, secrets.randbits(80))
+
+
+def encode_ulid(ms: int, random_part: int) -> str:
+    """The 26 characters of a ULID with time `ms` and 80-bit `random_part` (the one encoder)."""
+    value = (ms << 80) | random_part
     chars = []
     for _ in range(26):
         chars.append(_ALPHABET[value & 31])

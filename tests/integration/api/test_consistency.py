@@ -149,7 +149,7 @@ def test_a_failed_delete_leaves_the_task_whole_and_a_retry_completes(api, aws, f
 
 
 def test_a_schedule_that_outlives_a_delete_is_removed_when_it_fires(api, aws, faults):
-    from heartbeat.executor.schedules import OrphanJanitor
+    from heartbeat.dal.retry_schedules import OrphanJanitor
 
     task = api.call("POST", "/v1/tasks", body=SEED)[1]["task"]
     faults.fail("DeleteSchedule", error=unreachable)

@@ -16,9 +16,9 @@ from heartbeat.api.handler import ApiHandler
 from heartbeat.errors import DependencyError
 from heartbeat.executor.config import ExecutorConfig
 from heartbeat.executor.handler import ExecutorClients, build_executor
-from heartbeat.executor.invoker import LambdaInvoker
-from heartbeat.executor.soul import AgentSoulRunner
-from heartbeat.soul.models import SoulSettings
+from heartbeat.executor.runner import AgentSoulRunner
+from heartbeat.runs.invoker import LambdaInvoker
+from heartbeat.soul.resolve import SoulSettings
 from heartbeat.soul.types import ModelRequest, ModelResponse, Usage
 from support.api import LambdaContext, http_event
 
@@ -51,7 +51,7 @@ class InProcessInvoker:
 class Api:
     def __init__(self, aws: Any, invoker: Any) -> None:
         config = ApiConfig.from_env(aws.env)
-        clients = AwsClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, s3=aws.s3, lambda_=aws.lambda_)
+        clients = AwsClients(dynamodb=aws.dynamodb, scheduler=aws.scheduler, lambda_=aws.lambda_)
         self.handler = ApiHandler(lambda: Services(config, clients, invoker=invoker))
 
     def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:

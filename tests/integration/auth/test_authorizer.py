@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from heartbeat.dal.keys import KeysTable
-from heartbeat.keys.authorizer import Authorizer, Unauthorized
-from heartbeat.keys.model import hash_key
+from heartbeat.keys.handler import Authorizer, Unauthorized
 from heartbeat.keys.service import KeyService
+from heartbeat.models.key import hash_key
 from support.api import LambdaContext, load_function
 
 
@@ -75,7 +75,7 @@ def test_the_deployed_handler_reads_its_table_from_the_environment(keys, aws, mo
 
 def test_bad_tenant_ids_and_scopes_are_refused(keys):
     from heartbeat.errors import InvalidRequestError
-    from heartbeat.keys.model import parse_scopes
+    from heartbeat.models.key import parse_scopes
 
     with pytest.raises(InvalidRequestError):
         keys.create("a b", frozenset({"config.read"}), live=False)

@@ -11,7 +11,7 @@ import pytest
 
 from heartbeat.dal.keys import KeysTable
 from heartbeat.dal.tasks import TasksTable
-from heartbeat.keys.model import ApiKey, hash_key
+from heartbeat.models.key import ApiKey, hash_key
 from heartbeat.models.task import Task
 from support.api import LambdaContext, load_function
 

@@ -22,9 +22,9 @@ from heartbeat.dal.task_state import TaskSnapshot, TaskStateTable
 from heartbeat.executor.config import ExecutorConfig
 from heartbeat.executor.core import Executor, Outcome
 from heartbeat.executor.handler import ExecutorClients, build_executor
-from heartbeat.executor.soul import AgentSoulRunner
+from heartbeat.executor.runner import AgentSoulRunner
 from heartbeat.models.run import Run
-from heartbeat.soul.models import SoulSettings
+from heartbeat.soul.resolve import SoulSettings
 from heartbeat.soul.types import ModelRequest, ModelResponse, Usage
 from heartbeat.timeutil import iso
 from support.api import ApiClient

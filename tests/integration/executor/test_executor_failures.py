@@ -97,8 +97,8 @@ def test_an_error_retrying_cannot_fix_disables_the_task_at_once(harness_with) ->
 def test_an_unknown_provider_fails_the_run_with_a_clear_message_and_no_secret(aws, harness) -> None:
     from heartbeat.executor.config import ExecutorConfig
     from heartbeat.executor.handler import ExecutorClients, build_executor
-    from heartbeat.executor.soul import AgentSoulRunner
-    from heartbeat.soul.models import SoulSettings
+    from heartbeat.executor.runner import AgentSoulRunner
+    from heartbeat.soul.resolve import SoulSettings
 
     env = {**aws.env, "ANTHROPIC_API_KEY": "sk-ant-very-secret-value"}
     real_soul = AgentSoulRunner(

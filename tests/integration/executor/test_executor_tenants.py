@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from heartbeat.executor.artifacts import PREVIEW_BYTES
+from heartbeat.dal.artifacts import PREVIEW_BYTES
 
 
 def wait_for(condition, timeout: float = 5.0) -> None:

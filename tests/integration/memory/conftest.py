@@ -1,4 +1,4 @@
-"""Memory tests run against a moto DynamoDB table created from the package's own schema."""
+"""Memory tests run against a moto DynamoDB table created from template.yaml's MemoryTable."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from heartbeat.memory.schema import create_table
 from heartbeat.memory.store import MemoryStore
+from heartbeat_cli.local.resources import create_table
 
 TABLE = "heartbeat-memory-test"
 
@@ -22,7 +22,7 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv(name, "testing")
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, TABLE)
+        create_table(client, "MemoryTable", TABLE)
         yield client
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from heartbeat.memory.store import MemoryStore
-from heartbeat.memory.tools import memory_tools
 from heartbeat.soul.types import ToolError
+from heartbeat.tools.memory import memory_tools
 
 
 def by_name(store: MemoryStore, **kwargs: Any) -> dict[str, Any]:

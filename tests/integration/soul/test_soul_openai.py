@@ -11,7 +11,7 @@ from fakes.openai import FakeOpenAI, error_reply, text_reply, tool_calls_reply
 from fakes.tools import Archive, FailingTool
 
 from heartbeat.soul.agent import AgentLimits, AgentResult, run_agent
-from heartbeat.soul.models import SoulSettings, resolve_model
+from heartbeat.soul.resolve import SoulSettings, resolve_model
 from heartbeat.soul.retry import RetryPolicy
 from heartbeat.soul.types import Model, ModelError, Usage
 

@@ -20,7 +20,7 @@ from moto import mock_aws
 
 from heartbeat.soul.agent import AgentLimits, run_agent
 from heartbeat.soul.credentials import ParametersSecretSource
-from heartbeat.soul.models import SoulSettings, resolve_model
+from heartbeat.soul.resolve import SoulSettings, resolve_model
 from heartbeat.soul.retry import RetryPolicy
 from heartbeat.soul.types import ModelError
 

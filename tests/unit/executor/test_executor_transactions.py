@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from heartbeat.dal.artifacts import MAX_INLINE_OUTPUT_BYTES, preview
 from heartbeat.dal.runs import RunsTable
 from heartbeat.dal.task_state import RunState, StartResult, TaskStateTable
 from heartbeat.errors import DependencyError
-from heartbeat.executor.artifacts import MAX_INLINE_OUTPUT_BYTES, preview
 from heartbeat.executor.core import MAX_ERROR_CHARS
 from heartbeat.models.run import Run, run_to_item
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from heartbeat.dal.artifacts import message_from_json, message_to_json, preview
 from heartbeat.errors import InvalidRequestError
-from heartbeat.executor.artifacts import message_from_json, message_to_json, preview
 from heartbeat.executor.backoff import backoff_after, backoff_until
-from heartbeat.executor.events import ExecutorEvent
+from heartbeat.models.executor_event import ExecutorEvent
 from heartbeat.models.run import Run, run_from_item, run_to_api, run_to_item, slot_run_id
 from heartbeat.soul.types import Message, ToolCall
 

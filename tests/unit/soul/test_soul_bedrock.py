@@ -13,7 +13,7 @@ from fakes import bedrock as fb
 from fakes.tools import Archive, FailingTool
 
 from heartbeat.soul.agent import AgentLimits, AgentResult, run_agent
-from heartbeat.soul.models import ProviderClients, SoulSettings, resolve_model
+from heartbeat.soul.resolve import ProviderClients, SoulSettings, resolve_model
 from heartbeat.soul.retry import RetryPolicy
 from heartbeat.soul.types import Message, Model, ModelError, ModelRequest, Usage
 

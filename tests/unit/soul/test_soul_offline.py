@@ -10,9 +10,9 @@ import pytest
 from fakes.tools import Archive
 
 from heartbeat.soul.agent import AgentLimits, run_agent
-from heartbeat.soul.models import OFFLINE_MODEL, SoulSettings, resolve_model
 from heartbeat.soul.prompt import build_system_prompt
 from heartbeat.soul.providers.offline import OfflineModel
+from heartbeat.soul.resolve import OFFLINE_MODEL, SoulSettings, resolve_model
 from heartbeat.soul.types import Message
 
 

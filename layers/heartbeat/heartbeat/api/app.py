@@ -1,38 +1,48 @@
 """The api function's resolver: every route, and the exception handlers that give every answer
-the contract's envelope (validation failures are 400, not Powertools' default 422)."""
+the contract's envelope (validation failures are 400, not Powertools' default 422).
+
+Route modules are imported by name here: one that fails to import fails the function's start.
+Their routers hold no per-request state: a route takes the caller's tenant and the `Services` as
+`Depends` parameters, resolved from the resolver that answers, and each resolver keeps its current
+event on itself, so many resolvers in one process (the local stack's simulated containers) never
+see each other's requests."""
 
 from __future__ import annotations
 
-import importlib
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.depends import DependencyResolutionError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from heartbeat.api import openapi, responses
+from heartbeat.api.routes import console, memory, runs, schedule, tasks
 from heartbeat.errors import HeartbeatError
 
-# Route modules, each exposing `router`. Kept as names so the list is the one place to add one.
-ROUTE_MODULES = (
-    "heartbeat.api.routes.tasks",
-    "heartbeat.api.routes.runs",
-    "heartbeat.api.routes.memory",
-    "heartbeat.api.routes.schedule",
-    "heartbeat.api.routes.console",
-)
+ROUTE_MODULES = (tasks, runs, memory, schedule, console)
 
 
-def build_resolver(logger: Logger | None = None) -> APIGatewayHttpResolver:
+class ApiResolver(APIGatewayHttpResolver):
+    """Powertools' resolver with the current event kept on the instance.
+
+    Powertools stores the event being resolved on its `BaseRouter` class, shared by every resolver
+    in the process: right on Lambda (one resolver per process), wrong when one process holds many,
+    as the local stack does (one per simulated container, answering concurrently). The instance
+    attribute shadows the class one, so this resolver, and the `Request` its `Depends` receive,
+    read the event it was given."""
+
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        self.current_event = self._to_proxy_event(event)  # type: ignore[assignment]
+        self.lambda_context = context
+        return super().resolve(event, context)
+
+
+def build_resolver(logger: Logger | None = None) -> ApiResolver:
     log = logger or Logger(service="heartbeat-api")
-    app = APIGatewayHttpResolver(enable_validation=True)
-    for name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        app.include_router(module.router)
+    app = ApiResolver(enable_validation=True)
+    for module in ROUTE_MODULES:
+        app.include_router(module.router())
     openapi.register(app)  # GET /v1/openapi.json and GET /docs, from the routes' declarations
 
     @app.exception_handler(RequestValidationError)
@@ -54,6 +64,17 @@ def build_resolver(logger: Logger | None = None) -> APIGatewayHttpResolver:
         if isinstance(exc, responses.errors.DependencyError):
             log.error("dependency failed", error=exc.message)
         return responses.from_error(exc)
+
+    @app.exception_handler(DependencyResolutionError)
+    def _dependency(exc: DependencyResolutionError) -> Response:
+        # Powertools wraps what a `Depends` raises (the scope check's 401/403): answer the cause.
+        cause = exc.__cause__
+        while isinstance(cause, DependencyResolutionError):
+            cause = cause.__cause__
+        if isinstance(cause, HeartbeatError):
+            return _known(cause)
+        log.exception("unhandled error in a route dependency")
+        return responses.internal_error()
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -11,7 +11,6 @@ class ApiConfig(FunctionConfig):
     tasks_table: str = Field(alias="TASKS_TABLE")
     runs_table: str = Field(alias="RUNS_TABLE")
     memory_table: str = Field(alias="MEMORY_TABLE")
-    artifacts_bucket: str = Field(alias="ARTIFACTS_BUCKET")
     schedule_group: str = Field(alias="SCHEDULE_GROUP")
     executor_arn: str = Field(alias="EXECUTOR_ARN")
     scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN")

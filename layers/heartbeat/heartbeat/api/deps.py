@@ -7,13 +7,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.request import Request
 
 from heartbeat.api.config import ApiConfig
 
 if TYPE_CHECKING:
-    from heartbeat.executor.invoker import RunInvoker
-    from heartbeat.executor.runs import RunsService
+    from heartbeat.memory.store import MemoryStore
+    from heartbeat.runs.invoker import RunInvoker
+    from heartbeat.runs.service import RunsService
     from heartbeat.tasks.service import TaskService
 
 
@@ -21,7 +25,6 @@ if TYPE_CHECKING:
 class AwsClients:
     dynamodb: Any
     scheduler: Any
-    s3: Any = None
     lambda_: Any = None
 
     @classmethod
@@ -31,7 +34,6 @@ class AwsClients:
         return cls(
             dynamodb=boto3.client("dynamodb"),
             scheduler=boto3.client("scheduler"),
-            s3=boto3.client("s3"),
             lambda_=boto3.client("lambda"),
         )
 
@@ -78,19 +80,25 @@ class Services:
 
     @cached_property
     def _soul_settings(self) -> Any:
-        from heartbeat.soul.models import SoulSettings
+        from heartbeat.soul.resolve import SoulSettings
 
         return SoulSettings.from_env(self.env)
 
     def _check_model(self, model: str) -> None:
         """Reject up front a model this deployment cannot run (unknown provider, no key)."""
         from heartbeat.errors import InvalidRequestError
-        from heartbeat.soul.models import validate_model_name
+        from heartbeat.soul.resolve import validate_model_name
 
         try:
             validate_model_name(model, self._soul_settings, env=self.env)
         except ValueError as exc:
             raise InvalidRequestError(str(exc), param="model") from exc
+
+    def memory(self, tenant_id: str) -> MemoryStore:
+        """The tenant's memory (cheap to build: one per request)."""
+        from heartbeat.memory.store import MemoryStore
+
+        return MemoryStore(self.clients.dynamodb, self.config.memory_table, tenant_id)
 
     @cached_property
     def runs(self) -> RunsService:
@@ -98,8 +106,8 @@ class Services:
 
         from heartbeat.dal.runs import RunsTable
         from heartbeat.dal.task_state import TaskStateTable
-        from heartbeat.executor.invoker import LambdaInvoker
-        from heartbeat.executor.runs import RunsService
+        from heartbeat.runs.invoker import LambdaInvoker
+        from heartbeat.runs.service import RunsService
 
         invoker = self.invoker or LambdaInvoker(self.clients.lambda_, self.config.executor_arn)
         return RunsService(
@@ -108,3 +116,12 @@ class Services:
             invoker,
             retention=timedelta(days=self.config.run_retention_days),
         )
+
+
+def services(request: Request) -> Services:
+    """The `Services` the answering resolver was given for this request (see `ApiHandler`)."""
+    found: Services = request.context["services"]
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]

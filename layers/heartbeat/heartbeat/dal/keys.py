@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from heartbeat.dal.dynamo import AWS_ERRORS, deserialize, error_code, serialize
 from heartbeat.errors import DependencyError, NotFoundError
-from heartbeat.keys.model import ApiKey
+from heartbeat.models.key import ApiKey
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

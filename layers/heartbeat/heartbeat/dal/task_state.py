@@ -12,7 +12,7 @@ Beyond `TaskState`, a task item carries:
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from heartbeat.dal.dynamo import AWS_ERRORS, cancellation_codes, deserialize, error_code, value
@@ -20,6 +20,7 @@ from heartbeat.dal.runs import RunsTable
 from heartbeat.dal.tasks import TASK_PREFIX
 from heartbeat.errors import DependencyError
 from heartbeat.models.task import Task, task_from_item
+from heartbeat.retry import Backoff
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 LEASE_EXPIRED_REASON = "lease_expired"  # the reason of a run whose lease expired before it finished
 _FAILED = "ConditionalCheckFailed"
 _CANCEL_CODES = frozenset({"None", _FAILED, "TransactionConflict"})
-_CONFLICT_ATTEMPTS = 3
+_CONFLICTS = Backoff(3)  # transactions cancelled by a concurrent write only: try again at once
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ class TaskStateTable:
             },
             runs.take_slot_item(tenant_id, slot, run_id, now_ms=now_ms, until_ms=lease_until_ms),
         ]
-        for _ in range(_CONFLICT_ATTEMPTS):
+        for _ in _CONFLICTS.attempts():
             try:
                 self._client.transact_write_items(TransactItems=items)
             except AWS_ERRORS as exc:
@@ -246,7 +247,9 @@ class TaskStateTable:
         if slot is not None:
             parts["slot"] = [runs.release_slot_item(tenant_id, slot, run_id)]
         choice = dict.fromkeys(parts, 0)  # which alternative of each part is tried; gone: dropped
-        for _ in range(sum(map(len, parts.values())) + _CONFLICT_ATTEMPTS):
+        # Each failed condition drops an alternative; conflicts alone get _CONFLICTS' attempts.
+        attempts = replace(_CONFLICTS, attempts_max=sum(map(len, parts.values())) + _CONFLICTS.attempts_max)
+        for _ in attempts.attempts():
             names = list(choice)
             if not names:
                 break

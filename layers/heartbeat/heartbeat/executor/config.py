@@ -13,7 +13,6 @@ class ExecutorConfig(FunctionConfig):
     memory_table: str = Field(alias="MEMORY_TABLE")
     artifacts_bucket: str = Field(alias="ARTIFACTS_BUCKET")
     schedule_group: str = Field(alias="SCHEDULE_GROUP")
-    default_model: str = Field(alias="DEFAULT_MODEL")
     max_consecutive_errors: int = Field(default=10, ge=1, alias="MAX_CONSECUTIVE_ERRORS")
     tenant_concurrency: int = Field(default=5, ge=1, alias="TENANT_CONCURRENCY")
     run_retention_days: int = Field(default=30, ge=1, alias="RUN_RETENTION_DAYS")

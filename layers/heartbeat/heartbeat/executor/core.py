@@ -35,23 +35,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from heartbeat.dal.artifacts import MAX_INLINE_OUTPUT_BYTES, preview
 from heartbeat.dal.schedules import schedule_names
 from heartbeat.dal.task_state import LEASE_EXPIRED_REASON, RunState, StartResult, TaskSnapshot
 from heartbeat.errors import DependencyError, HeartbeatError, NotFoundError
-from heartbeat.executor.artifacts import MAX_INLINE_OUTPUT_BYTES, preview
 from heartbeat.executor.backoff import backoff_until
-from heartbeat.executor.events import ExecutorEvent
-from heartbeat.executor.soul import SoulRequest, SoulResult, SoulRunner
+from heartbeat.executor.runner import SoulRequest, SoulResult, SoulRunner
+from heartbeat.models.executor_event import ExecutorEvent
 from heartbeat.models.run import Run, slot_run_id
 from heartbeat.soul.types import ModelError, Usage
 from heartbeat.timeutil import iso, parse_iso, utcnow
 
 if TYPE_CHECKING:
+    from heartbeat.dal.artifacts import OutputStore, TranscriptStore
+    from heartbeat.dal.retry_schedules import OrphanJanitor, RetrySchedules
     from heartbeat.dal.runs import RunsTable
     from heartbeat.dal.schedules import SchedulesGateway
     from heartbeat.dal.task_state import TaskStateTable
-    from heartbeat.executor.artifacts import OutputStore, TranscriptStore
-    from heartbeat.executor.schedules import OrphanJanitor, RetrySchedules
     from heartbeat.models.task import Task
 
 logger = logging.getLogger(__name__)

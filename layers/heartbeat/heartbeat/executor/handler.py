@@ -19,7 +19,7 @@ from heartbeat.timeutil import utcnow
 if TYPE_CHECKING:
     from heartbeat.executor.config import ExecutorConfig
     from heartbeat.executor.core import Executor, Outcome
-    from heartbeat.executor.soul import SoulRunner
+    from heartbeat.executor.runner import SoulRunner
     from heartbeat.models.run import Run
 
 logger = logging.getLogger(__name__)
@@ -62,16 +62,16 @@ def build_executor(
 ) -> Executor:
     """The executor over `clients`. `soul` defaults to the real agent (`AgentSoulRunner`) with the
     Soul's settings read from `env` (default: the process environment)."""
+    from heartbeat.dal.artifacts import OutputStore, TranscriptStore
+    from heartbeat.dal.retry_schedules import OrphanJanitor, RetrySchedules, RetryTarget
     from heartbeat.dal.runs import RunsTable
     from heartbeat.dal.schedules import SchedulesGateway, ScheduleTarget
     from heartbeat.dal.task_state import TaskStateTable
-    from heartbeat.executor.artifacts import OutputStore, TranscriptStore
     from heartbeat.executor.core import Executor, ExecutorDeps, ExecutorPolicy
-    from heartbeat.executor.schedules import OrphanJanitor, RetrySchedules, RetryTarget
 
     if soul is None:
-        from heartbeat.executor.soul import AgentSoulRunner
-        from heartbeat.soul.models import ProviderClients, SoulSettings
+        from heartbeat.executor.runner import AgentSoulRunner
+        from heartbeat.soul.resolve import ProviderClients, SoulSettings
 
         soul = AgentSoulRunner(
             SoulSettings.from_env(env),
@@ -83,7 +83,8 @@ def build_executor(
     deps = ExecutorDeps(
         state=TaskStateTable(clients.dynamodb, config.tasks_table),
         runs=RunsTable(clients.dynamodb, config.runs_table),
-        # set_state keeps each schedule's own target: this target is never written.
+        # The executor only disables schedules (auto-disable), keeping each schedule's own target:
+        # this target is never written.
         schedules=SchedulesGateway(
             clients.scheduler, ScheduleTarget(group=config.schedule_group, executor_arn="", role_arn=role_arn)
         ),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from heartbeat.errors import InvalidRequestError, UnauthorizedError
 from heartbeat.ids import new_id
-from heartbeat.keys.model import PREFIXES, ApiKey, Principal, generate_key, hash_key, valid_tenant_id
+from heartbeat.models.key import PREFIXES, ApiKey, Principal, generate_key, hash_key, valid_tenant_id
 from heartbeat.timeutil import iso, utcnow
 
 if TYPE_CHECKING:

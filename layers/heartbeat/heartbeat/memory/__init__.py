@@ -1,5 +1,5 @@
-"""Tenant memory: core blocks, archival passages and their search index, and the Soul's memory tools.
+"""Tenant memory: core blocks, archival passages and their search index.
 
-Entry points: `heartbeat.memory.store.MemoryStore` (one tenant's memory),
-`heartbeat.memory.tools.memory_tools` (the Soul's tools), `heartbeat.memory.schema` (the table).
+Entry point: `heartbeat.memory.store.MemoryStore` (one tenant's memory). The Soul's memory tools
+are in `heartbeat.tools.memory`; the table is template.yaml's `MemoryTable`.
 """

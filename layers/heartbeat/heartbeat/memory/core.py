@@ -7,8 +7,6 @@ the other.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 
 from heartbeat.dal.dynamo import AWS_ERRORS, error_code
@@ -24,9 +22,10 @@ from heartbeat.memory.limits import (
 )
 from heartbeat.memory.records import CoreBlock
 from heartbeat.memory.table import Item, MemoryTable, dependency_error, get_n, get_s, n, s
+from heartbeat.retry import Backoff
 from heartbeat.timeutil import iso, utcnow
 
-_ATTEMPTS = 8
+_RACES = Backoff(8, base_s=0.01, max_s=1.28)  # a block's version changed between read and write
 
 
 def _block(item: Item) -> CoreBlock:
@@ -112,7 +111,7 @@ class CoreMemory:
         self, label: str, change: Callable[[CoreBlock | None], CoreBlock], *, create: bool
     ) -> CoreBlock:
         check_label(label)
-        for attempt in range(_ATTEMPTS):
+        for _ in _RACES.attempts():
             item = self._table.get(keys.core_sk(label), doing="reading a core memory block")
             if item is None and not create:
                 known = ", ".join(b.label for b in self.blocks()) or "none yet"
@@ -149,7 +148,6 @@ class CoreMemory:
                 self._table.client.put_item(TableName=self._table.name, Item=new_item, **condition)  # type: ignore[arg-type]
             except AWS_ERRORS as exc:
                 if error_code(exc) == "ConditionalCheckFailedException":
-                    time.sleep(random.uniform(0, 0.01 * 2**attempt))
                     continue
                 raise dependency_error(exc, "writing a core memory block") from exc
             return block

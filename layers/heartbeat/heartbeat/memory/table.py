@@ -7,13 +7,12 @@ search budget is checked, and turns `ClientError`s it does not expect into `Depe
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from heartbeat.dal.dynamo import AWS_ERRORS, cancellation_codes, error_code
 from heartbeat.errors import DependencyError
+from heartbeat.retry import Backoff
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,8 +22,8 @@ Item = dict[str, Any]
 BATCH_GET_MAX = 100
 BATCH_WRITE_MAX = 25
 TRANSACTION_MAX = 100
-_UNPROCESSED_RETRIES = 8
-_CONFLICT_RETRIES = 6
+_UNPROCESSED = Backoff(8, base_s=0.05, max_s=1.0)  # a batch's unprocessed items, tried again
+_CONFLICTS = Backoff(7, base_s=0.02, max_s=0.5)  # transactions cancelled by a concurrent one
 
 
 def dependency_error(exc: Exception, doing: str) -> DependencyError:
@@ -143,7 +142,7 @@ class MemoryTable:
                 request[self.name]["ProjectionExpression"] = projection
             if names:
                 request[self.name]["ExpressionAttributeNames"] = names
-            for attempt in range(_UNPROCESSED_RETRIES):
+            for _ in _UNPROCESSED.attempts():
                 try:
                     response = self.client.batch_get_item(RequestItems=request)
                 except AWS_ERRORS as exc:
@@ -154,7 +153,6 @@ class MemoryTable:
                 request = dict(response.get("UnprocessedKeys") or {})
                 if not request:
                     break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
             else:
                 raise DependencyError(f"{doing} failed: memory storage is busy, try again shortly")
         return found
@@ -164,7 +162,7 @@ class MemoryTable:
         pending = list(requests)
         for start in range(0, len(pending), BATCH_WRITE_MAX):
             request: dict[str, Any] = {self.name: pending[start : start + BATCH_WRITE_MAX]}
-            for attempt in range(_UNPROCESSED_RETRIES):
+            for _ in _UNPROCESSED.attempts():
                 try:
                     response = self.client.batch_write_item(RequestItems=request)
                 except AWS_ERRORS as exc:
@@ -172,7 +170,6 @@ class MemoryTable:
                 request = dict(response.get("UnprocessedItems") or {})
                 if not request:
                     break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
             else:
                 raise DependencyError(f"{doing} failed: memory storage is busy, try again shortly")
 
@@ -182,13 +179,15 @@ class MemoryTable:
         `ClientError` (e.g. a failed condition) is left to the caller."""
         for action in actions:
             next(iter(action.values()))["TableName"] = self.name
-        for attempt in range(_CONFLICT_RETRIES + 1):
+        conflict: Exception | None = None
+        for _ in _CONFLICTS.attempts():
             try:
                 self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
                 return
             except AWS_ERRORS as exc:
                 codes = cancellation_codes(exc)
-                conflicted = "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes
-                if not conflicted or attempt == _CONFLICT_RETRIES:
+                if "TransactionConflict" not in codes or "ConditionalCheckFailed" in codes:
                     raise
-                time.sleep(random.uniform(0, min(0.02 * 2**attempt, 0.5)))
+                conflict = exc
+        assert conflict is not None
+        raise conflict

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 MAX_NAME = 200
 MAX_PROMPT_BYTES = 32 * 1024
@@ -61,6 +61,3 @@ class TaskPatch(_Strict):
     conversation_id: ConversationId | None = None
     description: str | None = None
     enabled: bool | None = None
-
-
-PageLimit = Annotated[int, Field(ge=1, le=100)]

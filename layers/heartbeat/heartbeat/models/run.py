@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from heartbeat.ids import encode_ulid
+
 RunStatus = Literal["queued", "running", "ok", "error", "skipped"]
 Trigger = Literal["schedule", "manual"]
-FINAL_STATUSES: frozenset[str] = frozenset({"ok", "error", "skipped"})
 
 RUN_SK_PREFIX = "run#"
-_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
 def runs_pk(tenant_id: str, task_id: str) -> str:
@@ -28,12 +28,7 @@ def slot_run_id(tenant_id: str, task_id: str, slot: str, slot_ms: int) -> str:
     import hashlib
 
     digest = hashlib.sha256(f"{tenant_id}\n{task_id}\n{slot}".encode()).digest()
-    value = (slot_ms << 80) | int.from_bytes(digest[:10])
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "run_" + "".join(reversed(chars))
+    return "run_" + encode_ulid(slot_ms, int.from_bytes(digest[:10]))
 
 
 @dataclass(frozen=True)

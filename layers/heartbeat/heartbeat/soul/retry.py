@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from heartbeat.retry import jittered_delay
 from heartbeat.soul.types import ModelError
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        cap = min(self.max_delay_s, self.base_delay_s * (2 ** (attempt - 1)))
-        jittered = self.random() * cap
+        jittered = jittered_delay(attempt, self.base_delay_s, self.max_delay_s, self.random)
         if retry_after is not None and retry_after > 0:
             return max(retry_after, jittered)
         return jittered

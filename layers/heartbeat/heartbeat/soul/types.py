@@ -68,16 +68,6 @@ class Usage:
         """Every token the call processed: the three kinds of input and the output."""
         return self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_write_tokens
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Usage:
-        """The inverse of `to_dict`; missing keys are zero."""
-        return cls(
-            int(data.get("input_tokens", 0) or 0),
-            int(data.get("output_tokens", 0) or 0),
-            int(data.get("cache_read_tokens", 0) or 0),
-            int(data.get("cache_write_tokens", 0) or 0),
-        )
-
     def to_dict(self) -> dict[str, int]:
         return {
             "input_tokens": self.input_tokens,

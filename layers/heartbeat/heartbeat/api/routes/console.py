@@ -11,8 +11,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from heartbeat.api.responses import error_response
 
-router = APIGatewayHttpRouter()
-
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -40,13 +38,18 @@ def _file(name: str, content_type: str) -> Response:
     )
 
 
-@router.get("/console", include_in_schema=False, compress=True)
-def console_page():  # no return annotation: Powertools would validate it as a model
-    return _file("index.html", "text/html; charset=utf-8")
+def router() -> APIGatewayHttpRouter:
+    """A fresh router for each resolver (see api/routes/tasks.py)."""
+    router = APIGatewayHttpRouter()
 
+    @router.get("/console", include_in_schema=False, compress=True)
+    def console_page():  # no return annotation: Powertools would validate it as a model
+        return _file("index.html", "text/html; charset=utf-8")
 
-@router.get("/console/<asset>", include_in_schema=False, compress=True)
-def console_asset(asset: str):
-    if asset not in ASSETS:
-        return error_response(404, "not_found_error", f"no console file '{asset}'")
-    return _file(asset, ASSETS[asset])
+    @router.get("/console/<asset>", include_in_schema=False, compress=True)
+    def console_asset(asset: str):
+        if asset not in ASSETS:
+            return error_response(404, "not_found_error", f"no console file '{asset}'")
+        return _file(asset, ASSETS[asset])
+
+    return router

@@ -6,22 +6,17 @@ Limits (block size, passage size, tags, query size) are checked by `heartbeat.me
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict
 
 from heartbeat.api import schemas as s
-from heartbeat.api.auth import principal_from_event, require
-from heartbeat.api.deps import Services
+from heartbeat.api.auth import MemoryRead, MemoryWrite
+from heartbeat.api.deps import ServicesDep
 from heartbeat.api.openapi import documented
 from heartbeat.api.responses import json_response
-
-if TYPE_CHECKING:
-    from heartbeat.memory.store import MemoryStore
-
-router = APIGatewayHttpRouter()
 
 
 class _Strict(BaseModel):
@@ -39,73 +34,72 @@ class PassageCreate(_Strict):
     tags: list[str] | None = None
 
 
-def _store(scope: str) -> MemoryStore:
-    from heartbeat.memory.store import MemoryStore
+def router() -> APIGatewayHttpRouter:
+    """A fresh router for each resolver: Powertools' `include_router` ties a router to its resolver
+    (and copies that resolver's context into the next one), so a module-level router would leak one
+    simulated container's request into another."""
+    router = APIGatewayHttpRouter()
 
-    tenant_id = require(principal_from_event(router.current_event), scope).tenant_id
-    services: Services = router.context["services"]
-    return MemoryStore(services.clients.dynamodb, services.config.memory_table, tenant_id)
-
-
-@router.get(
-    "/v1/memory/core", summary="List core memory blocks", **documented("memory.read", s.CoreBlockList)
-)
-def list_core_blocks():  # no return annotation: Powertools would validate it as a model
-    blocks = _store("memory.read").core_blocks()
-    return json_response(200, {"blocks": [b.to_dict() for b in blocks]})
-
-
-@router.get(
-    "/v1/memory/core/<label>",
-    summary="Read a core memory block",
-    **documented("memory.read", s.CoreBlockAnswer, errors=(404,)),
-)
-def get_core_block(label: str):
-    return json_response(200, {"block": _store("memory.read").get_block(label).to_dict()})
-
-
-@router.put(
-    "/v1/memory/core/<label>",
-    summary="Create or replace a core memory block",
-    **documented("memory.write", s.CoreBlockAnswer, errors=(429,)),
-)
-def put_core_block(label: str, body: CoreBlockPut):
-    block = _store("memory.write").put_block(
-        label, body.value, limit=body.limit, description=body.description
+    @router.get(
+        "/v1/memory/core", summary="List core memory blocks", **documented("memory.read", s.CoreBlockList)
     )
-    return json_response(200, {"block": block.to_dict()})
+    # No return annotations: Powertools would validate them as models.
+    def list_core_blocks(tenant: MemoryRead, services: ServicesDep):
+        blocks = services.memory(tenant).core_blocks()
+        return json_response(200, {"blocks": [b.to_dict() for b in blocks]})
 
+    @router.get(
+        "/v1/memory/core/<label>",
+        summary="Read a core memory block",
+        **documented("memory.read", s.CoreBlockAnswer, errors=(404,)),
+    )
+    def get_core_block(label: str, tenant: MemoryRead, services: ServicesDep):
+        return json_response(200, {"block": services.memory(tenant).get_block(label).to_dict()})
 
-@router.post(
-    "/v1/memory/archival",
-    summary="Store an archival passage",
-    **documented("memory.write", s.PassageAnswer, status=201, errors=(429,)),
-)
-def create_passage(body: PassageCreate):
-    passage = _store("memory.write").insert_passage(body.text, body.tags)
-    return json_response(201, {"passage": passage.to_dict()})
+    @router.put(
+        "/v1/memory/core/<label>",
+        summary="Create or replace a core memory block",
+        **documented("memory.write", s.CoreBlockAnswer, errors=(429,)),
+    )
+    def put_core_block(label: str, body: CoreBlockPut, tenant: MemoryWrite, services: ServicesDep):
+        block = services.memory(tenant).put_block(
+            label, body.value, limit=body.limit, description=body.description
+        )
+        return json_response(200, {"block": block.to_dict()})
 
+    @router.post(
+        "/v1/memory/archival",
+        summary="Store an archival passage",
+        **documented("memory.write", s.PassageAnswer, status=201, errors=(429,)),
+    )
+    def create_passage(body: PassageCreate, tenant: MemoryWrite, services: ServicesDep):
+        passage = services.memory(tenant).insert_passage(body.text, body.tags)
+        return json_response(201, {"passage": passage.to_dict()})
 
-@router.get(
-    "/v1/memory/archival",
-    summary="Search archival passages (newest first without a query)",
-    **documented("memory.read", s.PassageList),
-)
-def search_passages(
-    query: Annotated[str | None, Query()] = None,
-    limit: Annotated[int | None, Query()] = None,
-    tag: Annotated[str | None, Query(max_length=1024)] = None,
-):
-    tags = [t for t in tag.split(",") if t] if tag else None
-    passages = _store("memory.read").search(query, limit=limit, tags=tags)
-    return json_response(200, {"passages": [p.to_dict() for p in passages]})
+    @router.get(
+        "/v1/memory/archival",
+        summary="Search archival passages (newest first without a query)",
+        **documented("memory.read", s.PassageList),
+    )
+    def search_passages(
+        query: Annotated[str | None, Query()] = None,
+        limit: Annotated[int | None, Query()] = None,
+        tag: Annotated[str | None, Query(max_length=1024)] = None,
+        *,
+        tenant: MemoryRead,
+        services: ServicesDep,
+    ):
+        tags = [t for t in tag.split(",") if t] if tag else None
+        passages = services.memory(tenant).search(query, limit=limit, tags=tags)
+        return json_response(200, {"passages": [p.to_dict() for p in passages]})
 
+    @router.delete(
+        "/v1/memory/archival/<passage_id>",
+        summary="Delete an archival passage",
+        **documented("memory.write", s.Deleted, errors=(404,)),
+    )
+    def delete_passage(passage_id: str, tenant: MemoryWrite, services: ServicesDep):
+        services.memory(tenant).delete_passage(passage_id)
+        return json_response(200, {"ok": True, "id": passage_id})
 
-@router.delete(
-    "/v1/memory/archival/<passage_id>",
-    summary="Delete an archival passage",
-    **documented("memory.write", s.Deleted, errors=(404,)),
-)
-def delete_passage(passage_id: str):
-    _store("memory.write").delete_passage(passage_id)
-    return json_response(200, {"ok": True, "id": passage_id})
+    return router

@@ -1,6 +1,6 @@
 """`offline/<anything>`: a deterministic agent with no network and no key.
 
-The canonical name is `offline/heartbeat` (`heartbeat.soul.models.OFFLINE_MODEL`), the local stack's
+The canonical name is `offline/heartbeat` (`heartbeat.soul.resolve.OFFLINE_MODEL`), the local stack's
 default model; every `offline/...` name behaves the same. It exists so the whole loop (prompt, core
 memory, tool calls, tool results, answer, usage) runs without a provider, and its answers are the
 same for the same input, so tests can assert them.

@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from heartbeat.errors import ConflictError, DependencyError, NotFoundError
-from heartbeat.executor.events import ExecutorEvent
 from heartbeat.ids import new_id
+from heartbeat.models.executor_event import ExecutorEvent
 from heartbeat.models.run import Run
 from heartbeat.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
     from heartbeat.dal.runs import RunsTable
     from heartbeat.dal.task_state import TaskStateTable
-    from heartbeat.executor.invoker import RunInvoker
+    from heartbeat.runs.invoker import RunInvoker
 
 
 class RunsService:

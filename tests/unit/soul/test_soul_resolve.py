@@ -14,7 +14,7 @@ from moto import mock_aws
 from pydantic import ValidationError
 
 from heartbeat.soul.credentials import CredentialError, EnvSecretSource, ParametersSecretSource
-from heartbeat.soul.models import (
+from heartbeat.soul.resolve import (
     OFFLINE_MODEL,
     ProviderClients,
     SoulSettings,
@@ -172,7 +172,7 @@ def test_bedrock_uses_the_client_passed_in_or_builds_one_that_does_not_retry_by_
 
 def test_provider_modules_are_imported_only_when_resolved():
     code = (
-        "import sys, heartbeat.soul.models as m, heartbeat.soul.agent;"
+        "import sys, heartbeat.soul.resolve as m, heartbeat.soul.agent;"
         "m.resolve_model('offline/heartbeat', m.SoulSettings.from_env({}));"
         "print(sorted(k for k in sys.modules if k.startswith('heartbeat.soul.providers.')));"
         "print('boto3' in sys.modules, 'botocore' in sys.modules, 'http.client' in sys.modules)"

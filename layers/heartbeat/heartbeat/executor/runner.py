@@ -1,7 +1,8 @@
 """The executor's view of the Soul: one call that runs the agent for one run.
 
 `AgentSoulRunner` is the real one: it resolves `provider/model`, builds the system prompt from the
-tenant's core memory, gives the agent the memory tools, and runs the agent loop. Tests give it
+tenant's core memory, gives the agent the run's toolset (`heartbeat.tools.registry`), and runs the
+agent loop. Tests give it
 their own `resolve` (a fake `Model` at the LLM boundary) and keep everything else real.
 """
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from heartbeat.soul.types import Message, Model, Usage
 
 if TYPE_CHECKING:
-    from heartbeat.soul.models import SoulSettings
+    from heartbeat.soul.resolve import SoulSettings
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,15 @@ class AgentSoulRunner:
     def resolve(self, name: str) -> Model:
         if self._resolve is not None:
             return self._resolve(name)
-        from heartbeat.soul.models import resolve_model
+        from heartbeat.soul.resolve import resolve_model
 
         return resolve_model(name, self._settings, clients=self._provider_clients)
 
     def __call__(self, request: SoulRequest) -> SoulResult:
         from heartbeat.memory.store import MemoryStore
-        from heartbeat.memory.tools import memory_tools
         from heartbeat.soul.agent import run_agent
         from heartbeat.soul.prompt import build_system_prompt
+        from heartbeat.tools.registry import run_toolset
 
         model = self.resolve(request.model)
         store = MemoryStore(self._memory_client, self._memory_table, request.tenant_id)
@@ -80,7 +81,7 @@ class AgentSoulRunner:
             system=build_system_prompt(store.core_blocks()),
             prompt=request.prompt,
             history=request.history,
-            tools=memory_tools(store, run_id=request.run_id, task_id=request.task_id),
+            tools=run_toolset(store, run_id=request.run_id, task_id=request.task_id),
             limits=self._settings.agent_limits(),
             remaining_ms=request.remaining_ms,
             retry=self._settings.retry_policy(),

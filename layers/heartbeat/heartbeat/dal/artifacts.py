@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from heartbeat.dal.dynamo import AWS_ERRORS, error_code
 from heartbeat.errors import DependencyError
+from heartbeat.retry import Backoff
 from heartbeat.soul.types import Message, ToolCall
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ MAX_INLINE_OUTPUT_BYTES = 64 * 1024  # larger outputs go to S3
 PREVIEW_BYTES = 4 * 1024
 TRANSCRIPT_VERSION = 1
 _APPEND_ATTEMPTS = 5
+_APPEND_RACES = Backoff(_APPEND_ATTEMPTS)  # another run appended first: read again, at once
 
 
 def output_key(tenant_id: str, task_id: str, run_id: str) -> str:
@@ -48,13 +50,6 @@ class OutputStore:
         except AWS_ERRORS as exc:
             raise DependencyError(f"storing the run's output failed ({error_code(exc)})") from exc
         return key
-
-    def get(self, key: str) -> str:
-        try:
-            response = self._client.get_object(Bucket=self._bucket, Key=key)
-        except AWS_ERRORS as exc:
-            raise DependencyError(f"reading the run's output failed ({error_code(exc)})") from exc
-        return response["Body"].read().decode()
 
 
 def message_to_json(message: Message) -> dict[str, Any]:
@@ -99,7 +94,7 @@ class TranscriptStore:
         self, tenant_id: str, conversation_id: str, messages: Sequence[Message], *, updated_at: str
     ) -> None:
         key = transcript_key(tenant_id, conversation_id)
-        for _ in range(_APPEND_ATTEMPTS):
+        for _ in _APPEND_RACES.attempts():
             current, etag = self._read(tenant_id, conversation_id)
             body = json.dumps(
                 {
