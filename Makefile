@@ -29,7 +29,15 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli==1.170.0'
 	touch $@
 
-install: $(VENV)/.installed $(SAM_VENV)/.installed
+# Debian's Chromium and its driver, for the console's browser test (tests/e2e/test_console_browser.py).
+BROWSER := /usr/bin/chromium /usr/bin/chromedriver
+$(BROWSER):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "make install: the console's browser test needs Debian's chromium and chromium-driver:" \
+	  "run 'sudo apt-get install chromium chromium-driver' (until then that test is skipped)" >&2; fi
+
+install: $(VENV)/.installed $(SAM_VENV)/.installed $(BROWSER)
 
 run: $(VENV)/.installed
 	$(VENV)/bin/heartbeat local $(ARGS)

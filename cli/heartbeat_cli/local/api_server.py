@@ -1,14 +1,12 @@
 """The local API Gateway's HTTP front: a threading HTTP server on loopback that hands each request
-to `Gateway`, and serves the OpenAPI document and a Swagger UI beside the API's routes."""
+to `Gateway`. The OpenAPI document, Swagger UI and the console are the api function's own routes
+(template.yaml, without the authorizer), so the local stack serves exactly what AWS serves."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from heartbeat_cli.local.gateway import Gateway, HttpRequest, HttpResponse
@@ -16,59 +14,10 @@ from heartbeat_cli.local.ports import port_error
 
 log = logging.getLogger("heartbeat.local")
 
-OPENAPI_PATH = "/v1/openapi.json"
-DOCS_PATH = "/docs"
-_SWAGGER_FILES = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.css": "text/css"}
-_DOCS_PAGE = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Heartbeat API</title>
-<link rel="stylesheet" href="/docs/swagger-ui.min.css"></head>
-<body><div id="swagger-ui"></div>
-<script src="/docs/swagger-ui-bundle.min.js"></script>
-<script>SwaggerUIBundle({url: "%s", dom_id: "#swagger-ui", persistAuthorization: true});</script>
-</body></html>
-"""
-
-
-def swagger_asset(name: str) -> bytes | None:
-    """Swagger UI's files, as Powertools ships them (no CDN needed offline)."""
-    if name not in _SWAGGER_FILES:
-        return None
-    import aws_lambda_powertools.event_handler.openapi.swagger_ui as swagger_ui
-
-    path = Path(swagger_ui.__file__).parent / name
-    return path.read_bytes() if path.exists() else None
-
-
-class LocalPages:
-    """The pages the local stack serves itself: the OpenAPI document and the Swagger UI."""
-
-    def __init__(self, openapi: Callable[[], str]) -> None:
-        self._openapi = openapi
-        self._openapi_text: str | None = None
-
-    def answer(self, method: str, path: str) -> HttpResponse | None:
-        if method not in ("GET", "HEAD"):
-            return None
-        if path == OPENAPI_PATH:
-            if self._openapi_text is None:
-                self._openapi_text = self._openapi()
-            return HttpResponse(200, [("content-type", "application/json")], self._openapi_text.encode())
-        if path in (DOCS_PATH, DOCS_PATH + "/"):
-            page = (_DOCS_PAGE % OPENAPI_PATH).encode()
-            return HttpResponse(200, [("content-type", "text/html; charset=utf-8")], page)
-        if path.startswith(DOCS_PATH + "/"):
-            name = path[len(DOCS_PATH) + 1 :]
-            asset = swagger_asset(name)
-            if asset is not None:
-                return HttpResponse(200, [("content-type", _SWAGGER_FILES[name])], asset)
-        return None
-
 
 class ApiServer:
-    def __init__(
-        self, gateway: Gateway, pages: LocalPages, port: int = 3000, host: str = "127.0.0.1"
-    ) -> None:
-        handler = _handler_class(gateway, pages)
+    def __init__(self, gateway: Gateway, port: int = 3000, host: str = "127.0.0.1") -> None:
+        handler = _handler_class(gateway)
         try:
             self._server = ThreadingHTTPServer((host, port), handler)
         except OSError as exc:
@@ -92,7 +41,7 @@ class ApiServer:
             self._thread.join(timeout=10)
 
 
-def _handler_class(gateway: Gateway, pages: LocalPages) -> type[BaseHTTPRequestHandler]:
+def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "heartbeat-local"
@@ -100,9 +49,8 @@ def _handler_class(gateway: Gateway, pages: LocalPages) -> type[BaseHTTPRequestH
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
-            path = self.path.partition("?")[0]
             try:
-                response = pages.answer(self.command, path) or gateway.handle(
+                response = gateway.handle(
                     HttpRequest(
                         self.command, self.path, list(self.headers.items()), body, self.client_address[0]
                     )
@@ -135,10 +83,3 @@ def _handler_class(gateway: Gateway, pages: LocalPages) -> type[BaseHTTPRequestH
             log.info("%s %s", self.address_string(), format % args)
 
     return Handler
-
-
-def openapi_document(resolver: Any) -> str:
-    """The OpenAPI document Powertools generates from the api function's routes."""
-    text: str = resolver.get_openapi_json_schema(title="Heartbeat API", version="1.0.0")
-    json.loads(text)  # it is JSON, or this raises before a client sees it
-    return text

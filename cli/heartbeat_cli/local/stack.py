@@ -108,7 +108,7 @@ class LocalStack:
         self._exit.close()
 
     def _start(self) -> None:
-        from heartbeat_cli.local.api_server import ApiServer, LocalPages, openapi_document
+        from heartbeat_cli.local.api_server import ApiServer
         from heartbeat_cli.local.aws_endpoint import (
             AwsEndpoint,
             checkpoint_clients,
@@ -227,7 +227,6 @@ class LocalStack:
         self.scheduler = scheduler
         api = Containers(lambda: _api_handler(env, clients, scheduler), self.options.workers)
         authorizer = Containers(lambda: _authorizer(env, clients), self.options.workers)
-        docs_resolver = _api_handler(env, clients, scheduler).resolver
         gateway = Gateway(
             routes_from_template(template),
             lambda event: authorizer(event, _context("authorizer", names, template)),
@@ -235,9 +234,7 @@ class LocalStack:
             self.clock,
             authorizer_from_template(template),
         )
-        server = ApiServer(
-            gateway, LocalPages(lambda: openapi_document(docs_resolver)), self.options.port, self.options.host
-        )
+        server = ApiServer(gateway, self.options.port, self.options.host)
 
         from heartbeat_cli.local.notifications import NotificationPoller
 

@@ -38,6 +38,8 @@ EXPECTED = {
     "api-create-webhook.json": (201, {"webhook"}),
     "api-list-webhooks.json": (200, {"webhooks"}),
     "api-get-usage.json": (200, {"days", "budget"}),
+    "api-get-schedule.json": (200, {"task_id", "schedule", "description", "timezone", "eventbridge", "next"}),
+    "api-openapi.json": (200, {"openapi", "info", "servers", "paths", "components"}),
 }
 SAMPLE_RUN = "run_01jdqm6a0n8g2x3k4y5z6a7b8c"
 SAMPLE_CONVERSATION = "daily-standup"

@@ -19,12 +19,22 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from heartbeat.api import responses
+from heartbeat.api import openapi, responses
 from heartbeat.api.body import parse_json_body
-from heartbeat.api.routes import conversations, mcp_servers, memory, runs, tasks, usage, webhooks
+from heartbeat.api.routes import (
+    console,
+    conversations,
+    mcp_servers,
+    memory,
+    runs,
+    schedule,
+    tasks,
+    usage,
+    webhooks,
+)
 from heartbeat.errors import HeartbeatError
 
-ROUTE_MODULES = (tasks, runs, memory, conversations, usage, webhooks, mcp_servers)
+ROUTE_MODULES = (tasks, runs, memory, schedule, conversations, usage, webhooks, mcp_servers, console)
 
 
 class ApiResolver(APIGatewayHttpResolver):
@@ -47,6 +57,7 @@ def build_resolver(logger: Logger | None = None) -> ApiResolver:
     app = ApiResolver(enable_validation=True, json_body_deserializer=parse_json_body)
     for module in ROUTE_MODULES:
         app.include_router(module.router())
+    openapi.register(app)  # GET /v1/openapi.json and GET /docs, from the routes' declarations
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(exc: RequestUnsupportedContentType) -> Response:
@@ -55,6 +66,16 @@ def build_resolver(logger: Logger | None = None) -> ApiResolver:
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
         return responses.from_validation_errors(exc.errors())
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(exc: UnicodeDecodeError) -> Response:
+        # Powertools decodes the body as UTF-8 before validating it: bytes that are not are a 400.
+        if responses.body_is_not_utf8(app.current_event.body, bool(app.current_event.is_base64_encoded)):
+            return responses.error_response(
+                400, "invalid_request_error", "the request body is not UTF-8: send a JSON object in UTF-8"
+            )
+        log.exception("unhandled error")
+        return responses.internal_error()
 
     @app.exception_handler(HeartbeatError)
     def _known(exc: HeartbeatError) -> Response:

@@ -52,6 +52,19 @@ def unsupported_content_type(content_type: str) -> Response:
     )
 
 
+def body_is_not_utf8(body: str | None, is_base64: bool) -> bool:
+    import base64
+    import binascii
+
+    if not body or not is_base64:
+        return False
+    try:
+        base64.b64decode(body).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return True
+    return False
+
+
 def from_validation_errors(details: Sequence[Any]) -> Response:
     """Powertools' RequestValidationError (422 by default) as our 400, naming the first problem."""
     if not details:

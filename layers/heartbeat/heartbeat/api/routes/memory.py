@@ -12,8 +12,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict
 
+from heartbeat.api import schemas as s
 from heartbeat.api.auth import MemoryRead, MemoryWrite
 from heartbeat.api.deps import ServicesDep
+from heartbeat.api.openapi import documented
 from heartbeat.api.responses import json_response
 from heartbeat.errors import InvalidRequestError
 from heartbeat.memory.limits import DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT
@@ -40,17 +42,27 @@ def router() -> APIGatewayHttpRouter:
     simulated container's request into another."""
     router = APIGatewayHttpRouter()
 
-    @router.get("/v1/memory/core", summary="List core memory blocks")
+    @router.get(
+        "/v1/memory/core", summary="List core memory blocks", **documented("memory.read", s.CoreBlockList)
+    )
     # No return annotations: Powertools would validate them as models.
     def list_core_blocks(tenant: MemoryRead, services: ServicesDep):
         blocks = services.memory(tenant).core_blocks()
         return json_response(200, {"blocks": [b.to_dict() for b in blocks]})
 
-    @router.get("/v1/memory/core/<label>", summary="Read a core memory block")
+    @router.get(
+        "/v1/memory/core/<label>",
+        summary="Read a core memory block",
+        **documented("memory.read", s.CoreBlockAnswer, errors=(404,)),
+    )
     def get_core_block(label: str, tenant: MemoryRead, services: ServicesDep):
         return json_response(200, {"block": services.memory(tenant).get_block(label).to_dict()})
 
-    @router.put("/v1/memory/core/<label>", summary="Create or replace a core memory block")
+    @router.put(
+        "/v1/memory/core/<label>",
+        summary="Create or replace a core memory block",
+        **documented("memory.write", s.CoreBlockAnswer, errors=(429,)),
+    )
     def put_core_block(label: str, body: CoreBlockPut, tenant: MemoryWrite, services: ServicesDep):
         block = services.memory(tenant).put_block(
             label, body.value, limit=body.limit, description=body.description
@@ -65,6 +77,7 @@ def router() -> APIGatewayHttpRouter:
     @router.post(
         "/v1/memory/archival",
         summary="Store an archival passage (the same text again answers the passage that holds it, 200)",
+        **documented("memory.write", s.PassageAnswer, status=201, errors=(429,)),
     )
     def create_passage(body: PassageCreate, tenant: MemoryWrite, services: ServicesDep):
         passage = services.memory(tenant).insert_passage(body.text, body.tags)
@@ -76,6 +89,7 @@ def router() -> APIGatewayHttpRouter:
         "/v1/memory/archival",
         summary=f"Search archival passages, best first; without query or tag, every passage newest first, "
         f"page by page (limit: default {DEFAULT_SEARCH_LIMIT}, at most {MAX_SEARCH_LIMIT})",
+        **documented("memory.read", s.PassageList),
     )
     def search_passages(
         query: Annotated[str | None, Query()] = None,
@@ -108,7 +122,11 @@ def router() -> APIGatewayHttpRouter:
             passages, next_cursor = store.search(query, limit=limit, tags=tags), None
         return json_response(200, {"passages": [p.to_dict() for p in passages], "next_cursor": next_cursor})
 
-    @router.delete("/v1/memory/archival/<passage_id>", summary="Delete an archival passage")
+    @router.delete(
+        "/v1/memory/archival/<passage_id>",
+        summary="Delete an archival passage",
+        **documented("memory.write", s.Deleted, errors=(404,)),
+    )
     def delete_passage(passage_id: str, tenant: MemoryWrite, services: ServicesDep):
         services.memory(tenant).delete_passage(passage_id)
         return json_response(200, {"ok": True, "id": passage_id})

@@ -7,8 +7,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from heartbeat.api import schemas as s
 from heartbeat.api.auth import ConfigRead, ConfigWrite
 from heartbeat.api.deps import ServicesDep
+from heartbeat.api.openapi import documented
 from heartbeat.api.responses import json_response
 from heartbeat.models.run import run_to_api
 
@@ -19,7 +21,11 @@ def router() -> APIGatewayHttpRouter:
     simulated container's request into another."""
     router = APIGatewayHttpRouter()
 
-    @router.post("/v1/tasks/<task_id>/run", summary="Run a task now, outside its schedule")
+    @router.post(
+        "/v1/tasks/<task_id>/run",
+        summary="Run a task now, outside its schedule",
+        **documented("config.write", s.RunAnswer, status=202, errors=(404, 409, 429)),
+    )
     # No return annotations: Powertools would validate them as models.
     def run_task(
         task_id: str,
@@ -36,7 +42,11 @@ def router() -> APIGatewayHttpRouter:
             *services.idempotency.answer(tenant, idempotency_key, request, run_now, router.lambda_context)
         )
 
-    @router.get("/v1/tasks/<task_id>/runs", summary="List a task's runs, newest first")
+    @router.get(
+        "/v1/tasks/<task_id>/runs",
+        summary="List a task's runs, newest first",
+        **documented("config.read", s.RunList, errors=(404,)),
+    )
     def list_runs(
         task_id: str,
         limit: Annotated[int, Query(ge=1, le=100, description="runs per page: default 20, at most 100")] = 20,

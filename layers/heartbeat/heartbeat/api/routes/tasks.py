@@ -7,8 +7,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from heartbeat.api import schemas as s
 from heartbeat.api.auth import ConfigRead, ConfigWrite
 from heartbeat.api.deps import Services, ServicesDep
+from heartbeat.api.openapi import documented
 from heartbeat.api.responses import json_response
 from heartbeat.models.requests import TaskCreate, TaskPatch
 from heartbeat.models.task import task_to_api
@@ -26,7 +28,11 @@ def router() -> APIGatewayHttpRouter:
     simulated container's request into another."""
     router = APIGatewayHttpRouter()
 
-    @router.post("/v1/tasks", summary="Create a task")
+    @router.post(
+        "/v1/tasks",
+        summary="Create a task",
+        **documented("config.write", s.TaskAnswer, status=201, errors=(429,)),
+    )
     def create_task(
         body: TaskCreate,
         idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
@@ -43,7 +49,7 @@ def router() -> APIGatewayHttpRouter:
             *services.idempotency.answer(tenant, idempotency_key, request, create, router.lambda_context)
         )
 
-    @router.get("/v1/tasks", summary="List tasks")
+    @router.get("/v1/tasks", summary="List tasks", **documented("config.read", s.TaskList))
     def list_tasks(
         limit: Annotated[
             int, Query(ge=1, le=100, description="tasks per page: default 20, at most 100")
@@ -63,12 +69,18 @@ def router() -> APIGatewayHttpRouter:
             },
         )
 
-    @router.get("/v1/tasks/<task_id>", summary="Read a task")
+    @router.get(
+        "/v1/tasks/<task_id>", summary="Read a task", **documented("config.read", s.TaskAnswer, errors=(404,))
+    )
     def get_task(task_id: str, tenant: ConfigRead, services: ServicesDep):
         task = services.tasks.get(tenant, task_id)
         return json_response(200, {"task": task_to_api(task)})
 
-    @router.patch("/v1/tasks/<task_id>", summary="Change a task")
+    @router.patch(
+        "/v1/tasks/<task_id>",
+        summary="Change a task",
+        **documented("config.write", s.TaskAnswer, errors=(404, 409)),
+    )
     def update_task(task_id: str, body: TaskPatch, tenant: ConfigWrite, services: ServicesDep):
         task = services.tasks.update(tenant, task_id, body)
         answer = {"task": task_to_api(task)}
@@ -76,7 +88,11 @@ def router() -> APIGatewayHttpRouter:
             200, _with_warnings(services, answer, task.model) if "model" in body.model_fields_set else answer
         )
 
-    @router.delete("/v1/tasks/<task_id>", summary="Delete a task and its schedule")
+    @router.delete(
+        "/v1/tasks/<task_id>",
+        summary="Delete a task and its schedule",
+        **documented("config.write", s.Deleted, errors=(404,)),
+    )
     def delete_task(task_id: str, tenant: ConfigWrite, services: ServicesDep):
         services.tasks.delete(tenant, task_id)
         return json_response(200, {"ok": True, "id": task_id})

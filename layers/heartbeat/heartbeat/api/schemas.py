@@ -1,0 +1,168 @@
+"""What the routes answer, as pydantic models for the OpenAPI document (section 11).
+
+The routes build their answers with the `*_to_api` functions and return them as they are; these
+models only describe them, and the schema-driven fuzz test (tests/e2e/test_openapi_fuzz.py) checks
+every answer against them. Answers may carry fields a model does not list yet (extra fields are
+allowed), so a new field is never a broken document, only an undocumented one until it is added.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Time = str  # UTC ISO 8601 with milliseconds and Z, e.g. 2026-02-25T12:00:00.000Z
+
+
+class _Answer(BaseModel):
+    # Built on first use (the document), not at import: the api function's cold start pays nothing.
+    model_config = ConfigDict(extra="allow", defer_build=True)
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+class ErrorDetail(_Answer):
+    type: str = Field(description="invalid_request_error, authentication_error, permission_error, ...")
+    message: str = Field(description="what is wrong and how to fix it")
+    param: str | None = Field(description="the field or parameter at fault, when there is one")
+
+
+class ErrorEnvelope(_Answer):
+    """Every error the api function answers (4xx and 5xx)."""
+
+    error: ErrorDetail
+
+
+class GatewayMessage(_Answer):
+    """API Gateway's own answer when a request never reaches the api function: no or unknown key
+    (401), or a failure of the gateway itself (500)."""
+
+    message: str
+
+
+# --- tasks ----------------------------------------------------------------------------------------
+
+
+class TaskState(_Answer):
+    next_run_at: Time | None
+    last_run_at: Time | None
+    last_status: str | None = Field(description="ok, error, skipped or missed")
+    consecutive_errors: int
+    last_error: str | None
+    last_run_id: str | None
+    disabled_reason: str | None = Field(default=None, description="set when the task was disabled for you")
+
+
+class Task(_Answer):
+    id: str
+    name: str
+    description: str | None
+    enabled: bool
+    schedule: dict[str, Any] = Field(
+        description='{"type": "cron", "expression", "timezone"}, {"type": "every", "minutes"|"hours"|'
+        '"days", "start"} or {"type": "at", "at", "timezone"}'
+    )
+    prompt: str
+    model: str
+    conversation_id: str | None
+    created_at: Time
+    updated_at: Time
+    state: TaskState
+
+
+class TaskAnswer(_Answer):
+    task: Task
+    warnings: list[str] | None = Field(default=None, description="what to configure before it can run")
+
+
+class TaskList(_Answer):
+    tasks: list[Task]
+    total: int
+    next_cursor: str | None
+
+
+class Deleted(_Answer):
+    ok: Literal[True]
+    id: str
+
+
+class ScheduleAnswer(_Answer):
+    task_id: str
+    schedule: dict[str, Any]
+    description: str = Field(description="the schedule in words, in the task's time zone")
+    timezone: str
+    eventbridge: list[str] = Field(description="the EventBridge Scheduler expression(s) behind it")
+    next: list[Time] = Field(description="the next fire times, as EventBridge will fire them")
+
+
+# --- runs -----------------------------------------------------------------------------------------
+
+
+class Run(_Answer):
+    id: str
+    task_id: str
+    status: str = Field(description="queued, running, ok, error, skipped or missed")
+    trigger: str = Field(description="schedule or manual")
+    reason: str | None
+    scheduled_at: Time
+    created_at: Time
+    started_at: Time | None
+    finished_at: Time | None
+    duration_ms: int | None
+    model: str | None
+    conversation_id: str | None
+    usage: dict[str, int] | None = Field(description="tokens: input_tokens, output_tokens, ...")
+    output: str | None
+    output_bytes: int | None
+    output_truncated: bool
+    output_key: str | None
+    error: str | None
+
+
+class RunAnswer(_Answer):
+    run: Run
+
+
+class RunList(_Answer):
+    runs: list[Run]
+    next_cursor: str | None
+
+
+# --- memory ---------------------------------------------------------------------------------------
+
+
+class CoreBlock(_Answer):
+    label: str
+    value: str
+    limit: int
+    description: str | None
+    updated_at: Time | None
+
+
+class CoreBlockAnswer(_Answer):
+    block: CoreBlock
+
+
+class CoreBlockList(_Answer):
+    blocks: list[CoreBlock]
+
+
+class Passage(_Answer):
+    id: str
+    text: str
+    tags: list[str]
+    created_at: Time
+    run_id: str | None
+    task_id: str | None
+    score: float | None = Field(default=None, description="relevance to the query, when there is one")
+
+
+class PassageAnswer(_Answer):
+    passage: Passage
+
+
+class PassageList(_Answer):
+    passages: list[Passage]
+    next_cursor: str | None = None
