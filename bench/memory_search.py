@@ -132,16 +132,23 @@ class SortedTableClient:
                 self._put(request["PutRequest"]["Item"])
         return self.meta.events.fire({"UnprocessedItems": {}})
 
+    def get_item(self, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
+        item = self._items.get(Key["pk"]["S"], {}).get(Key["sk"]["S"])
+        return self.meta.events.fire({"Item": item} if item is not None else {})
+
     def update_item(
         self, Key: dict[str, Any], UpdateExpression: str, ExpressionAttributeValues: dict[str, Any], **_: Any
     ) -> dict[str, Any]:
-        # Only the store's counters: "ADD a :x[, b :y]".
-        expression = UpdateExpression.removeprefix("ADD ")
+        # Only the store's counters: "ADD a :x[, b :y][ SET c = if_not_exists(c, :z)]".
+        adds, _, sets = UpdateExpression.removeprefix("ADD ").partition(" SET ")
         item = dict(self._items.get(Key["pk"]["S"], {}).get(Key["sk"]["S"], dict(Key)))
-        for clause in expression.split(","):
+        for clause in adds.split(","):
             name, placeholder = clause.split()
             current = int(item.get(name, {"N": "0"})["N"])
             item[name] = {"N": str(current + int(ExpressionAttributeValues[placeholder]["N"]))}
+        if sets:
+            name, placeholder = sets.split(" = if_not_exists(")[0], sets.rsplit(" ", 1)[1].rstrip(")")
+            item.setdefault(name, ExpressionAttributeValues[placeholder])
         self._put(item)
         return self.meta.events.fire({})
 
@@ -182,6 +189,38 @@ class SortedTableClient:
         if len(chosen) == limit and chosen:
             response["LastEvaluatedKey"] = {"pk": {"S": pk}, "sk": {"S": chosen[-1]}}
         return self.meta.events.fire(response)
+
+
+class BruteForceBM25:
+    """Exact BM25 over every passage, with the tokens and arithmetic search uses: the reference
+    that recall@10 is measured against (ties broken newest first, as search breaks them)."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        from heartbeat.memory.tokens import term_frequencies
+
+        self._postings: dict[str, list[tuple[str, int, int]]] = {}
+        tokens = 0
+        for pid, text in texts.items():
+            tfs, length = term_frequencies(text)
+            tokens += length
+            for term, tf in tfs.items():
+                self._postings.setdefault(term, []).append((pid, tf, length))
+        self._passages = len(texts)
+        self._avg = tokens / max(len(texts), 1)
+
+    def top(self, query: str, limit: int = 10) -> list[tuple[str, float]]:
+        from heartbeat.memory.ranking import idf, tf_factor
+        from heartbeat.memory.tokens import query_terms
+
+        weights = {
+            t: idf(self._passages, len(self._postings[t])) for t in query_terms(query) if t in self._postings
+        }
+        terms = sorted(weights, key=lambda t: (-weights[t], t))[:16]
+        scores: dict[str, float] = {}
+        for term in terms:
+            for pid, tf, length in self._postings[term]:
+                scores[pid] = scores.get(pid, 0.0) + weights[term] * tf_factor(tf, length, self._avg)
+        return sorted(scores.items(), key=lambda pair: (-pair[1], [-ord(ch) for ch in pair[0]]))[:limit]
 
 
 @contextmanager

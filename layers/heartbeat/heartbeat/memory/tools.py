@@ -118,7 +118,7 @@ def memory_tools(store: MemoryStore, *, run_id: str | None = None, task_id: str 
         query = _text(arguments, "query")
         if not query.strip():
             raise ToolError("argument 'query' must contain words to search for")
-        passages = store.search(query, limit=_limit(arguments), tags=_tags(arguments))
+        found = store.search_result(query, limit=_limit(arguments), tags=_tags(arguments))
         results = [
             {
                 "id": p.id,
@@ -127,9 +127,10 @@ def memory_tools(store: MemoryStore, *, run_id: str | None = None, task_id: str 
                 "created_at": p.created_at,
                 "score": round(p.score or 0.0, 4),
             }
-            for p in passages
+            for p in found.passages
         ]
-        return json.dumps({"query": query, "results": results}, ensure_ascii=False)
+        answer = {"query": query, "results": results, "exhaustive": found.exhaustive}
+        return json.dumps(answer, ensure_ascii=False)
 
     return [
         MemoryTool(

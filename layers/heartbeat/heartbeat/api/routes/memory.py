@@ -77,8 +77,10 @@ def search_passages(
     tag: Annotated[str | None, Query(max_length=1024)] = None,
 ):
     tags = [t for t in tag.split(",") if t] if tag else None
-    passages = _store("memory.read").search(query, limit=limit, tags=tags)
-    return json_response(200, {"passages": [p.to_dict() for p in passages]})
+    result = _store("memory.read").search_result(query, limit=limit, tags=tags)
+    return json_response(
+        200, {"passages": [p.to_dict() for p in result.passages], "exhaustive": result.exhaustive}
+    )
 
 
 @router.delete("/v1/memory/archival/<passage_id>", summary="Delete an archival passage")
