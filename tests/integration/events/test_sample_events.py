@@ -30,7 +30,7 @@ EXPECTED = {
     "api-memory-put-core.json": (200, {"block"}),
     "api-memory-get-core.json": (200, {"block"}),
     "api-memory-insert-passage.json": (201, {"passage"}),
-    "api-memory-search.json": (200, {"passages"}),
+    "api-memory-search.json": (200, {"passages", "exhaustive"}),
 }
 
 
