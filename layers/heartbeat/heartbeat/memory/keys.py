@@ -10,6 +10,9 @@ below belongs to exactly one tenant and no operation can reach across tenants.
 | `tag#{tag}#{id}` | a passage carrying `tag`, newest last (ids are ULIDs) |
 | `stats` | `passages` and `tokens` of the tenant's live passages (atomic ADD) |
 
+The posting and df rows are index version 1's; version 2 (the current one) has the same rows under
+`post2#` and `df2#`, and the passage's `terms2` map (see `heartbeat/memory/index.py`).
+
 Terms are `\\w+` tokens and tags and labels exclude `#`, so a `begins_with` on `post#{term}#` or
 `tag#{tag}#` matches exactly that term or tag.
 """
