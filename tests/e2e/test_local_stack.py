@@ -105,7 +105,10 @@ def test_the_readmes_memory_calls_work_against_the_local_stack(data_dir: Path, s
     assert status == 200 and [p["id"] for p in found["passages"]] == [stored["passage"]["id"]]
     status, deleted = curl("-X", "DELETE", f"{url}/v1/memory/archival/{stored['passage']['id']}", *auth)
     assert (status, deleted) == (200, {"ok": True, "id": stored["passage"]["id"]})
-    assert curl(f"{url}/v1/memory/archival?query=failover", *auth) == (200, {"passages": []})
+    assert curl(f"{url}/v1/memory/archival?query=failover", *auth) == (
+        200,
+        {"passages": [], "exhaustive": True},
+    )
 
 
 def test_api_gateway_answers_for_keys_and_routes(data_dir: Path, start_stack: Any) -> None:

@@ -267,7 +267,9 @@ class _Search:
                 self.fetch(pending[:room])
             else:
                 widest = max(unfinished, key=lambda lst: lst.tail)
-                self.read_list(widest, max(1, min(self.reads.more_postings, room - reserve)))
+                # Outside the reserve, or nothing left to fetch: read on, never a posting at a time.
+                count = room - reserve if room > reserve else room
+                self.read_list(widest, min(self.reads.more_postings, count))
 
 
 @dataclass(frozen=True)
