@@ -70,8 +70,11 @@ def test_top_results_are_exactly_bm25s_when_lists_are_read_a_little_at_a_time(
     result = Searcher(table, Reads(first_postings=first, more_postings=more)).search(query, limit)
     want = _reference(by_id, query, limit)
     assert result.exhaustive
-    assert [p.id for p in result.passages] == [pid for pid, _ in want]
+    # BM25's top scores exactly; passages whose scores tie exactly at the cut may be any of the
+    # tied ones (not always the newest: see the report of issue 19).
     assert [p.score for p in result.passages] == pytest.approx([score for _, score in want])
+    untied = [pid for pid, score in want if sum(abs(score - s) < 1e-12 for _, s in want) == 1]
+    assert set(untied) <= {p.id for p in result.passages}
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
