@@ -6,6 +6,8 @@ the items each search read (counted independently of the store, from every Dynam
 Query `ScannedCount`, BatchGetItem/GetItem items returned) and its wall time.
 
 The budget (issue 8): at 100,000 passages a search reads at most 1% of them (1,000 items).
+Recall@10 (issue 19): the share of brute-force BM25's top 10 (over the same tokens, every passage
+scored) that search returns, and how many searches could prove their top 10 (`exhaustive`).
 
 Engines. moto's DynamoDB sorts the whole table on every Query and takes ~0.5 ms per item written,
 so 100,000 passages (~2.5 million items) would take tens of minutes to load and minutes per
@@ -132,16 +134,23 @@ class SortedTableClient:
                 self._put(request["PutRequest"]["Item"])
         return self.meta.events.fire({"UnprocessedItems": {}})
 
+    def get_item(self, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
+        item = self._items.get(Key["pk"]["S"], {}).get(Key["sk"]["S"])
+        return self.meta.events.fire({"Item": item} if item is not None else {})
+
     def update_item(
         self, Key: dict[str, Any], UpdateExpression: str, ExpressionAttributeValues: dict[str, Any], **_: Any
     ) -> dict[str, Any]:
-        # Only the store's counters: "ADD a :x[, b :y]".
-        expression = UpdateExpression.removeprefix("ADD ")
+        # Only the store's counters: "ADD a :x[, b :y][ SET c = if_not_exists(c, :z)]".
+        adds, _, sets = UpdateExpression.removeprefix("ADD ").partition(" SET ")
         item = dict(self._items.get(Key["pk"]["S"], {}).get(Key["sk"]["S"], dict(Key)))
-        for clause in expression.split(","):
+        for clause in adds.split(","):
             name, placeholder = clause.split()
             current = int(item.get(name, {"N": "0"})["N"])
             item[name] = {"N": str(current + int(ExpressionAttributeValues[placeholder]["N"]))}
+        if sets:
+            name, placeholder = sets.split(" = if_not_exists(")[0], sets.rsplit(" ", 1)[1].rstrip(")")
+            item.setdefault(name, ExpressionAttributeValues[placeholder])
         self._put(item)
         return self.meta.events.fire({})
 
@@ -184,6 +193,38 @@ class SortedTableClient:
         return self.meta.events.fire(response)
 
 
+class BruteForceBM25:
+    """Exact BM25 over every passage, with the tokens and arithmetic search uses: the reference
+    that recall@10 is measured against (ties broken newest first, as search breaks them)."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        from heartbeat.memory.tokens import term_frequencies
+
+        self._postings: dict[str, list[tuple[str, int, int]]] = {}
+        tokens = 0
+        for pid, text in texts.items():
+            tfs, length = term_frequencies(text)
+            tokens += length
+            for term, tf in tfs.items():
+                self._postings.setdefault(term, []).append((pid, tf, length))
+        self._passages = len(texts)
+        self._avg = tokens / max(len(texts), 1)
+
+    def top(self, query: str, limit: int = 10) -> list[tuple[str, float]]:
+        from heartbeat.memory.ranking import idf, tf_factor
+        from heartbeat.memory.tokens import query_terms
+
+        weights = {
+            t: idf(self._passages, len(self._postings[t])) for t in query_terms(query) if t in self._postings
+        }
+        terms = sorted(weights, key=lambda t: (-weights[t], t))[:16]
+        scores: dict[str, float] = {}
+        for term in terms:
+            for pid, tf, length in self._postings[term]:
+                scores[pid] = scores.get(pid, 0.0) + weights[term] * tf_factor(tf, length, self._avg)
+        return sorted(scores.items(), key=lambda pair: (-pair[1], [-ord(ch) for ch in pair[0]]))[:limit]
+
+
 @contextmanager
 def _memory_client() -> Iterator[Any]:
     yield SortedTableClient()
@@ -214,8 +255,9 @@ def measure_one(
     store = MemoryStore(client, TABLE, TENANT)
     neighbour = MemoryStore(client, TABLE, NEIGHBOUR)
 
+    texts = list(_passages(rng, words, weights, n_passages))
     started = time.perf_counter()
-    store.import_passages((text, None) for text in _passages(rng, words, weights, n_passages))
+    ids = store.import_passages((text, None) for text in texts)
     neighbour.import_passages(
         (text, None) for text in _passages(rng, words, weights, max(n_passages // 10, 100))
     )
@@ -227,19 +269,27 @@ def measure_one(
     store.search(" ".join(rng.sample(typical, 3)))  # warm-up (the in-memory engine sorts lazily)
     counter = ReadCounter()
     client.meta.events.register("after-call.dynamodb", counter)
-    reads, requests, seconds, hits, ranked = [], [], [], [], []
+    reads, requests, seconds, hits, ranked, exhaustive = [], [], [], [], [], []
+    found: list[list[str]] = []
     try:
         for query in searches:
             items_before, requests_before = counter.items, counter.requests
             t0 = time.perf_counter()
-            results = store.search(query)
+            result = store.search_result(query)
             seconds.append(time.perf_counter() - t0)
             reads.append(counter.items - items_before)
             requests.append(counter.requests - requests_before)
-            hits.append(len(results))
-            ranked.append([round(p.score or 0.0, 9) for p in results])
+            hits.append(len(result.passages))
+            ranked.append([round(p.score or 0.0, 9) for p in result.passages])
+            exhaustive.append(result.exhaustive)
+            found.append([p.id for p in result.passages])
     finally:
         client.meta.events.unregister("after-call.dynamodb", counter)
+    reference = BruteForceBM25(dict(zip(ids, texts, strict=True)))
+    recalls = []
+    for query, got in zip(searches, found, strict=True):
+        want = {pid for pid, _ in reference.top(query, 10)}
+        recalls.append(len(want & set(got)) / len(want) if want else float(not got))
     return {
         "engine": engine,
         "passages": n_passages,
@@ -254,6 +304,9 @@ def measure_one(
         "search_ms_median": round(statistics.median(seconds) * 1000, 1),
         "search_ms_max": round(max(seconds) * 1000, 1),
         "results_min": min(hits),
+        "recall_at_10_mean": round(statistics.mean(recalls), 3),
+        "recall_at_10_min": round(min(recalls), 3),
+        "exhaustive_searches": sum(exhaustive),
         "reads": reads,
         "scores": ranked,
     }

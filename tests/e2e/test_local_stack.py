@@ -107,7 +107,7 @@ def test_the_readmes_memory_calls_work_against_the_local_stack(data_dir: Path, s
     assert (status, deleted) == (200, {"ok": True, "id": stored["passage"]["id"]})
     assert curl(f"{url}/v1/memory/archival?query=failover", *auth) == (
         200,
-        {"passages": [], "next_cursor": None},
+        {"passages": [], "next_cursor": None, "exhaustive": True},
     )
     status, deleted = curl("-X", "DELETE", f"{url}/v1/memory/core/persona", *auth)
     assert (status, deleted) == (200, {"ok": True, "label": "persona"})

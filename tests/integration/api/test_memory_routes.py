@@ -108,8 +108,16 @@ def test_another_tenant_sees_nothing(api: ApiClient) -> None:
     b = {"tenant": "tenant-b"}
     assert api.call("GET", "/v1/memory/core", **b)[1] == {"blocks": []}
     assert api.call("GET", "/v1/memory/core/secret", **b)[0] == 404
-    assert api.call("GET", "/v1/memory/archival", query={"query": "bluebird"}, **b)[1]["passages"] == []
-    assert api.call("GET", "/v1/memory/archival", **b)[1] == {"passages": [], "next_cursor": None}
+    assert api.call("GET", "/v1/memory/archival", query={"query": "bluebird"}, **b)[1] == {
+        "passages": [],
+        "next_cursor": None,
+        "exhaustive": True,
+    }
+    assert api.call("GET", "/v1/memory/archival", **b)[1] == {
+        "passages": [],
+        "next_cursor": None,
+        "exhaustive": True,
+    }
     assert api.call("DELETE", f"/v1/memory/archival/{pid}", **b)[0] == 404
     assert api.call("PUT", "/v1/memory/core/secret", body={"value": "B's"}, **b)[0] == 200
     assert api.call("GET", "/v1/memory/core/secret")[1]["block"]["value"] == "A's"

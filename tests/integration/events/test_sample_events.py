@@ -30,7 +30,7 @@ EXPECTED = {
     "api-memory-put-core.json": (200, {"block"}),
     "api-memory-get-core.json": (200, {"block"}),
     "api-memory-insert-passage.json": (201, {"passage"}),
-    "api-memory-search.json": (200, {"passages", "next_cursor"}),
+    "api-memory-search.json": (200, {"passages", "next_cursor", "exhaustive"}),
     "api-memory-delete-core.json": (200, {"ok", "label"}),
     "api-get-run.json": (200, {"run"}),
     "api-get-conversation.json": (200, {"conversation_id", "messages", "next_cursor"}),

@@ -3,7 +3,6 @@ that stays consistent through deletes, crashes and concurrent writes."""
 
 from __future__ import annotations
 
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -11,33 +10,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from heartbeat.errors import DependencyError, InvalidRequestError, NotFoundError
-from heartbeat.memory import keys
-from heartbeat.memory.ranking import impact_rank
+from heartbeat.memory.index import CURRENT
 from heartbeat.memory.store import MemoryStore
-from heartbeat.memory.tokens import term_frequencies
+from heartbeat.memory.tokens import stem
+from support.memory_index import assert_index_consistent
 
 TABLE = "heartbeat-memory-test"
-
-
-def assert_index_consistent(items: dict[str, dict[str, Any]]) -> None:
-    """Postings, tag items, df counters and stats are exactly those of the live passages."""
-    live = {sk: item for sk, item in items.items() if sk.startswith(keys.PASSAGE)}
-    assert all(item["status"]["S"] == "live" for item in live.values()), "a passage was left half-done"
-    want_postings, want_tags, want_df = set(), set(), Counter[str]()
-    tokens = 0
-    for item in live.values():
-        pid = item["id"]["S"]
-        tfs, length = term_frequencies(item["text"]["S"])
-        tokens += length
-        want_df.update(tfs.keys())
-        want_postings |= {keys.posting_sk(t, impact_rank(tf, length), pid) for t, tf in tfs.items()}
-        want_tags |= {keys.tag_sk(tag["S"], pid) for tag in item.get("tags", {}).get("L", [])}
-    assert {sk for sk in items if sk.startswith(keys.POSTING)} == want_postings
-    assert {sk for sk in items if sk.startswith(keys.TAG)} == want_tags
-    df = {sk.removeprefix(keys.DF): int(i["df"]["N"]) for sk, i in items.items() if sk.startswith(keys.DF)}
-    assert df == dict(want_df)  # no counter left at 0 by a deleted passage
-    stats = items.get(keys.STATS, {"passages": {"N": "0"}, "tokens": {"N": "0"}})
-    assert (int(stats["passages"]["N"]), int(stats["tokens"]["N"])) == (len(live), tokens)
 
 
 def test_insert_then_get_and_list_newest_first(store_a: MemoryStore, partition: Any) -> None:
@@ -186,6 +164,6 @@ def test_concurrent_inserts_and_deletes_keep_the_index_exact(shared_client: Any,
         kept = [pid for future in [pool.submit(writer, i) for i in range(4)] for pid in future.result()]
     items = partition("tenant-a")
     assert_index_consistent(items)
-    assert int(items[keys.df_sk("shared")]["df"]["N"]) == len(kept) == 12
+    assert int(items[CURRENT.df_sk(stem("shared"))]["df"]["N"]) == len(kept) == 12
     store = MemoryStore(shared_client, TABLE, "tenant-a")
     assert {p.id for p in store.search("shared", limit=50)} == set(kept)

@@ -38,6 +38,7 @@ def test_a_run_stores_a_takeaway_that_a_later_run_finds(store_a: MemoryStore, dy
     assert answer.startswith("Stored archival passage mem_")
     later = by_name(MemoryStore(dynamodb, "heartbeat-memory-test", "tenant-a"), run_id="run_2")
     found = json.loads(later["archival_memory_search"]({"query": "where is the board deck"}))
+    assert found["exhaustive"] is True
     assert [r["text"] for r in found["results"]] == ["The Q3 board deck lives in /shared/board"]
     pid = found["results"][0]["id"]
     passage = store_a.get_passage(pid)

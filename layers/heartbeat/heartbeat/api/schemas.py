@@ -166,3 +166,4 @@ class PassageAnswer(_Answer):
 class PassageList(_Answer):
     passages: list[Passage]
     next_cursor: str | None = None
+    exhaustive: bool = True  # False: an unread passage might outscore the last one answered

@@ -17,6 +17,10 @@ The same text inserted again by the same source (a task, or the API) is not stor
 marker item `same#{source}#{sha256(text)}`, put conditionally before the passage, names the passage
 that holds it, and the insert answers that passage (`existing=True`). A marker whose passage has
 gone (deleted, or an insert that failed) is taken over by the next insert.
+
+A passage is indexed in every version the tenant needs (`heartbeat.memory.index`: the one search
+reads and the current one), each with its own term map on the passage item; delete removes the
+postings of every map the item holds.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from heartbeat.dal.dynamo import AWS_ERRORS, cancellation_codes, error_code
 from heartbeat.errors import ConflictError, DependencyError, InvalidRequestError, NotFoundError
 from heartbeat.ids import new_id
 from heartbeat.memory import keys
+from heartbeat.memory.index import CURRENT, INDEX_ATTR, VERSIONS, IndexVersion, write_versions
 from heartbeat.memory.limits import MAX_SEARCH_LIMIT, check_passage_text, check_tags
 from heartbeat.memory.ranking import impact_rank
 from heartbeat.memory.records import Passage
@@ -61,8 +66,11 @@ LIST_NAMES = {
     "#status": "status",
 }
 LIST_PROJECTION = ", ".join(LIST_NAMES)
-PASSAGE_NAMES = {**LIST_NAMES, "#terms": "terms", "#length": "length"}
-PASSAGE_PROJECTION = ", ".join(PASSAGE_NAMES)
+
+
+def passage_names(version: IndexVersion) -> dict[str, str]:
+    """What search reads of a passage to return and re-score it in `version`."""
+    return {**LIST_NAMES, "#terms": version.terms_attr, "#length": "length"}
 
 
 def passage_from_item(item: Item, score: float | None = None) -> Passage:
@@ -78,17 +86,32 @@ def passage_from_item(item: Item, score: float | None = None) -> Passage:
     )
 
 
-def passage_terms(item: Item) -> dict[str, int]:
-    return {term: int(v["N"]) for term, v in item.get("terms", {}).get("M", {}).items()}
+def passage_terms(item: Item, version: IndexVersion) -> dict[str, int]:
+    return {term: int(v["N"]) for term, v in item.get(version.terms_attr, {}).get("M", {}).items()}
+
+
+def indexed_versions(item: Item) -> list[IndexVersion]:
+    """The versions whose postings the passage item says were written."""
+    return [v for v in VERSIONS.values() if v.terms_attr in item]
+
+
+def term_map(tfs: dict[str, int]) -> Item:
+    return {"M": {term: n(tf) for term, tf in tfs.items()}}
 
 
 def is_live(item: Item) -> bool:
     return get_s(item, "status") == LIVE
 
 
-def build_passage_item(table: MemoryTable, passage: Passage, status: str) -> tuple[Item, dict[str, int], int]:
-    """The passage item, its term frequencies and its length in terms."""
-    tfs, length = term_frequencies(passage.text)
+def build_passage_item(
+    table: MemoryTable, passage: Passage, status: str, versions: Sequence[IndexVersion]
+) -> tuple[Item, dict[IndexVersion, dict[str, int]], int]:
+    """The passage item, its term frequencies in each of `versions` and its length in terms (the
+    same in every version)."""
+    tfs: dict[IndexVersion, dict[str, int]] = {}
+    length = 0
+    for version in versions:
+        tfs[version], length = term_frequencies(passage.text, version.number)
     item = table.item(
         keys.passage_sk(passage.id),
         id=s(passage.id),
@@ -96,7 +119,7 @@ def build_passage_item(table: MemoryTable, passage: Passage, status: str) -> tup
         created_at=s(passage.created_at),
         status=s(status),
         length=n(length),
-        terms={"M": {term: n(tf) for term, tf in tfs.items()}},
+        **{version.terms_attr: term_map(version_tfs) for version, version_tfs in tfs.items()},
     )
     if passage.tags:
         item["tags"] = {"L": [s(tag) for tag in passage.tags]}
@@ -108,10 +131,16 @@ def build_passage_item(table: MemoryTable, passage: Passage, status: str) -> tup
 
 
 def build_posting_item(
-    table: MemoryTable, term: str, passage_id: str, tf: int, length: int, tags: Sequence[str]
+    table: MemoryTable,
+    version: IndexVersion,
+    term: str,
+    passage_id: str,
+    tf: int,
+    length: int,
+    tags: Sequence[str],
 ) -> Item:
     item = table.item(
-        keys.posting_sk(term, impact_rank(tf, length), passage_id),
+        version.posting_sk(term, impact_rank(tf, length), passage_id),
         pid=s(passage_id),
         tf=n(tf),
         dl=n(length),
@@ -161,7 +190,8 @@ class ArchivalMemory:
         existing = self._claim_text(keys.same_text_sk(task_id, text), passage.id)
         if existing is not None:
             return existing
-        item, tfs, length = build_passage_item(self._table, passage, INDEXING)
+        stats = self._table.get(keys.STATS, doing="storing the passage")
+        item, tfs, length = build_passage_item(self._table, passage, INDEXING, write_versions(stats))
         try:
             self._table.client.put_item(
                 TableName=self._table.name, Item=item, ConditionExpression="attribute_not_exists(sk)"
@@ -169,8 +199,13 @@ class ArchivalMemory:
         except AWS_ERRORS as exc:
             raise dependency_error(exc, "storing the passage") from exc
         try:
-            self._index(passage, tfs, length)
-            self._commit(passage.id, length)
+            for version, version_tfs in tfs.items():
+                self.index_postings(version, passage.id, version_tfs, length, passage.tags)
+            self._table.batch_write(
+                ({"PutRequest": {"Item": self._tag_item(tag, passage.id)}} for tag in passage.tags),
+                doing="tagging the passage",
+            )
+            self._commit(passage.id, length, first=stats is None)
         except DependencyError:
             # Best effort: undo what was indexed. If this fails too, the passage stays
             # `indexing` (never searchable) and a delete of its id finishes the job.
@@ -200,25 +235,35 @@ class ArchivalMemory:
             raise dependency_error(exc, "storing the passage") from exc
         return None
 
-    def _index(self, passage: Passage, tfs: dict[str, int], length: int) -> None:
+    def index_postings(
+        self,
+        version: IndexVersion,
+        passage_id: str,
+        tfs: dict[str, int],
+        length: int,
+        tags: Sequence[str],
+    ) -> None:
+        """Write a passage's postings in `version` with their df increments (idempotent)."""
         for chunk in _chunks(sorted(tfs)):
             actions: list[Item] = []
             for term in chunk:
-                posting = build_posting_item(self._table, term, passage.id, tfs[term], length, passage.tags)
+                posting = build_posting_item(self._table, version, term, passage_id, tfs[term], length, tags)
                 actions.append({"Put": {"Item": posting, "ConditionExpression": "attribute_not_exists(sk)"}})
-                actions.append(self._df_update(term, +1))
+                actions.append(self._df_update(version, term, +1))
             try:
                 self._table.transact(actions)
             except AWS_ERRORS as exc:
                 if _only_condition_failures(exc):
                     continue  # this chunk was written by an earlier attempt
                 raise dependency_error(exc, "indexing the passage") from exc
-        self._table.batch_write(
-            ({"PutRequest": {"Item": self._tag_item(tag, passage.id)}} for tag in passage.tags),
-            doing="tagging the passage",
-        )
 
-    def _commit(self, passage_id: str, length: int) -> None:
+    def _commit(self, passage_id: str, length: int, *, first: bool = False) -> None:
+        stats = self._stats_update(+1, +length)
+        if first:
+            # The tenant's first passage: its index starts on the current version.
+            update = stats["Update"]
+            update["UpdateExpression"] += f" SET {INDEX_ATTR} = if_not_exists({INDEX_ATTR}, :v)"
+            update["ExpressionAttributeValues"][":v"] = n(CURRENT.number)
         try:
             self._table.transact(
                 [
@@ -231,7 +276,7 @@ class ArchivalMemory:
                             "ExpressionAttributeValues": {":live": s(LIVE), ":indexing": s(INDEXING)},
                         }
                     },
-                    self._stats_update(+1, +length),
+                    stats,
                 ]
             )
         except AWS_ERRORS as exc:
@@ -366,25 +411,9 @@ class ArchivalMemory:
         if is_live(item):
             return
         tags = [v["S"] for v in item.get("tags", {}).get("L", [])]
-        tfs = passage_terms(item)
         length = get_n(item, "length")
-        for chunk in _chunks(sorted(tfs)):
-            try:
-                self._table.transact(
-                    [action for term in chunk for action in self._unpost(term, passage_id, tfs[term], length)]
-                )
-            except AWS_ERRORS as exc:
-                if not _only_condition_failures(exc):
-                    raise dependency_error(exc, "deleting the passage") from exc
-                # Part of this chunk is already gone (an earlier attempt, or a crashed insert):
-                # remove what is left term by term.
-                for term in chunk:
-                    try:
-                        self._table.transact(self._unpost(term, passage_id, tfs[term], length))
-                    except AWS_ERRORS as term_exc:
-                        if not _only_condition_failures(term_exc):
-                            raise dependency_error(term_exc, "deleting the passage") from term_exc
-        self._drop_unused_terms(sorted(tfs))
+        for version in indexed_versions(item):
+            self.unindex_postings(version, passage_id, passage_terms(item, version), length)
         self._table.batch_write(
             ({"DeleteRequest": {"Key": self._table.key(keys.tag_sk(tag, passage_id))}} for tag in tags),
             doing="deleting the passage",
@@ -418,12 +447,39 @@ class ArchivalMemory:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise dependency_error(exc, "deleting the passage") from exc
 
-    def _drop_unused_terms(self, terms: list[str]) -> None:
+    def unindex_postings(
+        self, version: IndexVersion, passage_id: str, tfs: dict[str, int], length: int
+    ) -> None:
+        """Remove a passage's postings in `version` with their df decrements (idempotent), then
+        the counters left unused."""
+        for chunk in _chunks(sorted(tfs)):
+            try:
+                self._table.transact(
+                    [
+                        action
+                        for term in chunk
+                        for action in self._unpost(version, term, passage_id, tfs[term], length)
+                    ]
+                )
+            except AWS_ERRORS as exc:
+                if not _only_condition_failures(exc):
+                    raise dependency_error(exc, "deleting the passage") from exc
+                # Part of this chunk is already gone (an earlier attempt, or a crashed insert):
+                # remove what is left term by term.
+                for term in chunk:
+                    try:
+                        self._table.transact(self._unpost(version, term, passage_id, tfs[term], length))
+                    except AWS_ERRORS as term_exc:
+                        if not _only_condition_failures(term_exc):
+                            raise dependency_error(term_exc, "deleting the passage") from term_exc
+        self._drop_unused_terms(version, sorted(tfs))
+
+    def _drop_unused_terms(self, version: IndexVersion, terms: list[str]) -> None:
         """Delete the document-frequency counters of `terms` that no passage uses any more, so a
         tenant's index shrinks with its passages. One read finds them; each delete is conditional
         (`df <= 0`), so a passage inserted meanwhile keeps its term."""
         counters = self._table.batch_get(
-            [keys.df_sk(term) for term in terms], doing="deleting the passage", projection="sk, df"
+            [version.df_sk(term) for term in terms], doing="deleting the passage", projection="sk, df"
         )
         for item in counters:
             if get_n(item, "df") > 0:
@@ -441,17 +497,17 @@ class ArchivalMemory:
 
     # -- items ----------------------------------------------------------------------------------
 
-    def _unpost(self, term: str, passage_id: str, tf: int, length: int) -> list[Item]:
-        key = self._table.key(keys.posting_sk(term, impact_rank(tf, length), passage_id))
+    def _unpost(self, version: IndexVersion, term: str, passage_id: str, tf: int, length: int) -> list[Item]:
+        key = self._table.key(version.posting_sk(term, impact_rank(tf, length), passage_id))
         return [
             {"Delete": {"Key": key, "ConditionExpression": "attribute_exists(sk)"}},
-            self._df_update(term, -1),
+            self._df_update(version, term, -1),
         ]
 
-    def _df_update(self, term: str, delta: int) -> Item:
+    def _df_update(self, version: IndexVersion, term: str, delta: int) -> Item:
         return {
             "Update": {
-                "Key": self._table.key(keys.df_sk(term)),
+                "Key": self._table.key(version.df_sk(term)),
                 "UpdateExpression": "ADD df :d",
                 "ExpressionAttributeValues": {":d": n(delta)},
             }

@@ -11,6 +11,9 @@ below belongs to exactly one tenant and no operation can reach across tenants.
 | `stats` | `passages` and `tokens` of the tenant's live passages (atomic ADD) |
 | `same#{source}#{sha256}` | which passage holds this text from this source (a task id, or `api`) |
 
+The posting and df rows are index version 1's; version 2 (the current one) has the same rows under
+`post2#` and `df2#`, and the passage's `terms2` map (see `heartbeat/memory/index.py`).
+
 Terms are `\\w+` tokens and tags and labels exclude `#`, so a `begins_with` on `post#{term}#` or
 `tag#{tag}#` matches exactly that term or tag.
 """

@@ -37,3 +37,36 @@ def impact_rank(tf: int, length: int) -> int:
     """0 for the most relevant posting; larger is less relevant. Fits in 7 digits."""
     factor = tf_factor(tf, length, REFERENCE_LENGTH) / (K1 + 1.0)
     return RANK_SCALE - round(factor * RANK_SCALE)
+
+
+def tail_bound(rank: int, avg_length: float) -> float:
+    """The most `tf_factor` (with the live `avg_length`) of any posting at `rank` or after it in
+    its impact-ordered list: the exact ceiling of a truncated list's unread tail.
+
+    The rank orders postings by their factor against `REFERENCE_LENGTH`, not the live average, so
+    the last-read factor is not itself a bound: when passages are longer than the reference on
+    average, a long passage with many occurrences ranks low but scores high. With `r` the
+    reference factor's ceiling (as a fraction of K1 + 1), `q = 1/r - 1`, `rho = REFERENCE_LENGTH /
+    avg_length` and `u = 1/tf`, every unread posting's live factor is `(K1 + 1) / (1 + h)` with
+    `h >= max(a*u + rho*q, c*u + d)` (the first from its rank, the second from `length >= tf`;
+    `a = K1(1-B)(1-rho)`, `c = K1(1-B)`, `d = rho*K1*B/REFERENCE_LENGTH`). That maximum of two
+    lines in `u` is least at `u = 0`, `u = 1` or where they cross, so the bound takes the least of
+    those.
+    """
+    ceiling = min((RANK_SCALE - rank + 0.5) / RANK_SCALE, 1.0)
+    if ceiling <= 0:
+        return 0.0
+    q = 1.0 / ceiling - 1.0
+    rho = REFERENCE_LENGTH / max(avg_length, 1.0)
+    a, c, d = K1 * (1.0 - B) * (1.0 - rho), K1 * (1.0 - B), rho * K1 * B / REFERENCE_LENGTH
+
+    def h(u: float) -> float:
+        return max(a * u + rho * q, c * u + d)
+
+    points = [0.0, 1.0]
+    if a != c:
+        crossing = (d - rho * q) / (a - c)
+        if 0.0 < crossing < 1.0:
+            points.append(crossing)
+    least = min(h(u) for u in points)
+    return (K1 + 1.0) / (1.0 + least)

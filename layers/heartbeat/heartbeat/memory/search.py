@@ -1,68 +1,89 @@
-"""Ranked archival search whose cost does not grow with the tenant's number of passages.
+"""Ranked archival search: exactly BM25's top `limit`, reading a bounded number of items.
 
-1. One BatchGetItem reads the tenant's stats and each query term's document frequency.
-2. A posting budget is shared among the terms, rarest first (a rare term's whole list is often
-   smaller than its share; the rest goes to the common terms), and each term's postings are read
-   from the top of its impact-ordered list with a bounded Query `Limit`.
-3. Candidates are ranked by an upper bound of their BM25 score (exact for the terms whose postings
-   were read, the last-read impact of each truncated list for the others) and fetched in batches;
-   each is re-scored exactly from its own term frequencies with the live statistics. Fetching
-   stops once the `limit`-th exact score beats every unfetched candidate's bound (the threshold
-   algorithm) or at a fixed cap.
+1. One BatchGetItem reads the tenant's stats and each query term's document frequency (the stats
+   say which index version to read, `heartbeat.memory.index`; a tenant still on version 1 costs a
+   second BatchGetItem for that version's counters).
+2. A first posting budget is shared among the terms, rarest first (a rare term's whole list is
+   often smaller than its share; the rest goes to the common terms), each read from the top of its
+   impact-ordered list with a bounded Query `Limit`.
+3. Then, until the answer is settled: each candidate (a passage seen in some list) has an upper
+   bound, its exact contributions from the lists it was seen in plus each other unfinished list's
+   tail bound (`ranking.tail_bound`, exact whatever the live average length); a passage seen in no
+   list can score at most the sum of all tail bounds. If the best unfetched candidate's bound is at
+   least that sum, the best candidates are fetched and scored exactly from their own term
+   frequencies; otherwise the list with the largest tail bound is read further. The answer is
+   settled, and exhaustive, once the `limit`-th exact score is above every unfetched candidate's
+   bound and above the unseen passages' bound (the threshold algorithm, with WAND's per-list
+   tails), or, with fewer results than `limit`, once every list is read to its end.
+4. Every read is capped by what is left of `READ_BUDGET`. A search that runs out before it is
+   settled returns the best it has found, with `exhaustive=False`.
 
-So a search reads at most `1 + MAX_QUERY_TERMS + posting_budget(limit) + fetch_cap(limit) +
-TAG_BUDGET` items, whatever the tenant holds (see `max_items_read`).
+So a search reads at most `READ_BUDGET` items (`max_items_read`) whatever the tenant holds, and
+when it says it is exhaustive its results are BM25's top `limit` over the same tokens, ties broken
+newest first.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from heartbeat.memory import keys
-from heartbeat.memory.archival import (
-    PASSAGE_NAMES,
-    PASSAGE_PROJECTION,
-    is_live,
-    passage_from_item,
-    passage_terms,
-)
-from heartbeat.memory.ranking import idf, tf_factor
+from heartbeat.memory.archival import is_live, passage_from_item, passage_names, passage_terms
+from heartbeat.memory.index import CURRENT, IndexVersion, read_version
+from heartbeat.memory.ranking import idf, tail_bound, tf_factor
 from heartbeat.memory.records import Passage
-from heartbeat.memory.table import MemoryTable, get_n, get_s
+from heartbeat.memory.table import Item, MemoryTable, get_n, get_s
 from heartbeat.memory.tokens import query_terms
 
 MAX_QUERY_TERMS = 16
 MAX_LOOKUP_TERMS = 32
 TAG_BUDGET = 100
+READ_BUDGET = 1000  # items one search may read: 1% of a 100,000-passage tenant
+MORE_POSTINGS = 200  # each further read of a list
+SLACK = 1e-9  # bounds are raised by this fraction, so float rounding never settles a tie early
 
 
 def posting_budget(limit: int) -> int:
+    """Postings read before the first fetch, shared among the terms."""
     return 300 + 6 * limit
 
 
-def fetch_cap(limit: int) -> int:
-    return max(100, 4 * limit)
+def fetch_reserve(limit: int) -> int:
+    """The part of the budget kept for fetching: when only this much is left, a search stops
+    reading postings and fetches its likeliest candidates."""
+    return 4 * limit + 60
 
 
 def max_items_read(limit: int) -> int:
-    """The most items one search can read: stats + df counters + postings + passages + tag items."""
-    return 1 + MAX_LOOKUP_TERMS + posting_budget(limit) + fetch_cap(limit) + TAG_BUDGET
+    """The most items one search can read, whatever the tenant holds."""
+    return READ_BUDGET
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    passages: list[Passage]
+    exhaustive: bool  # False: the read budget ran out before the top `limit` was certain
 
 
 @dataclass
 class _Candidate:
     pid: str
-    partial: float = 0.0
+    partial: float = 0.0  # exact contributions of the lists it was seen in
     terms: set[str] = field(default_factory=set)
     tags: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
-class _Term:
+@dataclass
+class _List:
     term: str
     df: int
     idf: float
+    share: int = 0
+    start: str | None = None  # the sk to continue from
+    done: bool = False
+    tail: float = 0.0  # idf x the most any unread posting's factor can be
 
 
 def share_budget(dfs: Sequence[tuple[str, int]], budget: int) -> dict[str, int]:
@@ -78,111 +99,234 @@ def share_budget(dfs: Sequence[tuple[str, int]], budget: int) -> dict[str, int]:
     return shares
 
 
-class Searcher:
-    def __init__(self, table: MemoryTable) -> None:
-        self._table = table
+def _rank_order(passage: Passage) -> tuple[float, list[int]]:
+    """Best first; equal scores newest first (ids are ULIDs)."""
+    return (-(passage.score or 0.0), [-ord(ch) for ch in passage.id])
 
-    def search(self, query: str, limit: int, tags: Sequence[str] = ()) -> list[Passage]:
-        terms = query_terms(query)[:MAX_LOOKUP_TERMS]
-        if not terms:
-            return []
-        counters = {
-            item["sk"]["S"]: item
-            for item in self._table.batch_get(
-                [keys.STATS, *(keys.df_sk(t) for t in terms)], doing="searching memory"
-            )
-        }
-        stats = counters.get(keys.STATS, {})
-        passages = get_n(stats, "passages")
-        if passages <= 0:
-            return []
-        avg_length = get_n(stats, "tokens") / passages
-        known = [
-            _Term(t, df, idf(passages, df))
-            for t in terms
-            if (df := get_n(counters.get(keys.df_sk(t), {}), "df")) > 0
-        ]
-        # The rarest terms carry the most weight; a long query keeps only its best terms.
-        known = sorted(known, key=lambda t: -t.idf)[:MAX_QUERY_TERMS]
-        if not known:
-            return []
-        idfs = {t.term: t.idf for t in known}
-        wanted = frozenset(tags)
 
-        candidates: dict[str, _Candidate] = {}
-        tail_bound: dict[str, float] = {}  # the most a passage outside a truncated list can score
-        shares = share_budget([(t.term, t.df) for t in known], posting_budget(limit))
-        for t in known:
-            items, more = self._table.query_prefix(
-                keys.posting_prefix(t.term),
-                doing="searching memory",
-                limit=shares[t.term],
-                projection="pid, tf, dl, tags",
-                consistent=False,
-            )
-            for item in items:
-                pid = get_s(item, "pid") or ""
-                cand = candidates.get(pid)
-                if cand is None:
-                    cand = candidates[pid] = _Candidate(
-                        pid, tags=frozenset(v["S"] for v in item.get("tags", {}).get("L", []))
-                    )
-                cand.partial += t.idf * tf_factor(get_n(item, "tf"), get_n(item, "dl"), avg_length)
-                cand.terms.add(t.term)
-            if more is not None and items:
-                last = items[-1]
-                tail_bound[t.term] = t.idf * tf_factor(get_n(last, "tf"), get_n(last, "dl"), avg_length)
+class _Search:
+    """One search's state: the lists, the candidates, the passages scored so far."""
 
-        if wanted:
-            candidates = {pid: c for pid, c in candidates.items() if wanted <= c.tags}
-            if len(candidates) < limit:
-                self._add_tagged(candidates, sorted(wanted)[0], wanted)
+    def __init__(
+        self,
+        table: MemoryTable,
+        version: IndexVersion,
+        lists: list[_List],
+        avg_length: float,
+        limit: int,
+        wanted: frozenset[str],
+        budget_end: int,
+        reads: Reads,
+    ) -> None:
+        self.table = table
+        self.version = version
+        self.lists = lists
+        self.avg_length = avg_length
+        self.limit = limit
+        self.wanted = wanted
+        self.budget_end = budget_end
+        self.reads = reads
+        self.candidates: dict[str, _Candidate] = {}
+        self.universe: set[str] | None = None  # with a tag filter read to its end: every tagged id
+        self.found: list[Passage] = []
+        self.fetched: set[str] = set()
 
-        def bound(c: _Candidate) -> float:
-            return c.partial + sum(v for term, v in tail_bound.items() if term not in c.terms)
+    def left(self) -> int:
+        return self.budget_end - self.table.items_read
 
-        ordered = sorted(candidates.values(), key=lambda c: (bound(c), c.pid), reverse=True)
-        ordered = ordered[: fetch_cap(limit)]
-        found: list[Passage] = []
-        batch = max(limit, 20)
-        for start in range(0, len(ordered), batch):
-            group = ordered[start : start + batch]
-            for item in self._table.batch_get(
-                [keys.passage_sk(c.pid) for c in group],
-                doing="searching memory",
-                projection=PASSAGE_PROJECTION,
-                names=PASSAGE_NAMES,
-            ):
-                if not is_live(item):
-                    continue  # being written or deleted: never a result
-                passage = passage_from_item(item)
-                if not wanted <= set(passage.tags):
-                    continue
-                tfs = passage_terms(item)
-                length = get_n(item, "length")
-                score = sum(w * tf_factor(tfs.get(term, 0), length, avg_length) for term, w in idfs.items())
-                if score > 0:
-                    found.append(replace(passage, score=score))
-            found.sort(key=lambda p: (-(p.score or 0.0), _newest_first(p.id)))
-            rest = ordered[start + batch :]
-            if len(found) >= limit and (not rest or (found[limit - 1].score or 0.0) >= bound(rest[0])):
-                break
-        return found[:limit]
+    # -- reading ----------------------------------------------------------------------------------
 
-    def _add_tagged(self, candidates: dict[str, _Candidate], tag: str, wanted: frozenset[str]) -> None:
-        """With a tag filter, the term lists' tops may hold too few tagged passages: add the newest
-        passages carrying the tag, to be scored exactly."""
-        items, _ = self._table.query_prefix(
-            keys.tag_prefix(tag),
+    def read_list(self, lst: _List, count: int) -> None:
+        items, lst.start = self.table.query_prefix(
+            self.version.posting_prefix(lst.term),
             doing="searching memory",
-            limit=TAG_BUDGET,
-            newest_first=True,
+            limit=count,
+            start_sk=lst.start,
+            projection="sk, pid, tf, dl, tags",
             consistent=False,
         )
         for item in items:
             pid = get_s(item, "pid") or ""
-            candidates.setdefault(pid, _Candidate(pid, tags=wanted))
+            tags = frozenset(v["S"] for v in item.get("tags", {}).get("L", []))
+            if (
+                pid in self.fetched
+                or not self.wanted <= tags
+                or (self.universe is not None and pid not in self.universe)
+            ):
+                continue
+            cand = self.candidates.get(pid)
+            if cand is None:
+                cand = self.candidates[pid] = _Candidate(pid, tags=tags)
+            if lst.term not in cand.terms:
+                cand.partial += lst.idf * tf_factor(get_n(item, "tf"), get_n(item, "dl"), self.avg_length)
+                cand.terms.add(lst.term)
+        if lst.start is None:
+            lst.done, lst.tail = True, 0.0
+        elif items:
+            rank = int(items[-1]["sk"]["S"].rsplit("#", 2)[1])
+            lst.tail = lst.idf * tail_bound(rank, self.avg_length)
+
+    def read_tagged(self) -> None:
+        """With a tag filter, the newest tagged passages become candidates; if that is all of
+        them, no other passage can qualify."""
+        tag = sorted(self.wanted)[0]
+        items, more = self.table.query_prefix(
+            keys.tag_prefix(tag),
+            doing="searching memory",
+            limit=min(TAG_BUDGET, self.left()),
+            newest_first=True,
+            consistent=False,
+        )
+        pids = [get_s(item, "pid") or "" for item in items]
+        for pid in pids:
+            self.candidates.setdefault(pid, _Candidate(pid, tags=self.wanted))
+        if more is None:
+            self.universe = set(pids)
+            self.candidates = {pid: c for pid, c in self.candidates.items() if pid in self.universe}
+
+    def fetch(self, group: list[_Candidate]) -> None:
+        names = passage_names(self.version)
+        for item in self.table.batch_get(
+            [keys.passage_sk(c.pid) for c in group],
+            doing="searching memory",
+            projection=", ".join(names),
+            names=names,
+        ):
+            passage = self._scored(item)
+            if passage is not None:
+                self.found.append(passage)
+        for cand in group:
+            self.fetched.add(cand.pid)
+            del self.candidates[cand.pid]
+        self.found.sort(key=_rank_order)
+        del self.found[self.limit :]
+
+    def _scored(self, item: Item) -> Passage | None:
+        if not is_live(item):
+            return None  # being written or deleted: never a result
+        passage = passage_from_item(item)
+        if not self.wanted <= set(passage.tags):
+            return None
+        tfs = passage_terms(item, self.version)
+        length = get_n(item, "length")
+        score = sum(lst.idf * tf_factor(tfs.get(lst.term, 0), length, self.avg_length) for lst in self.lists)
+        return replace(passage, score=score) if score > 0 else None
+
+    # -- bounds -----------------------------------------------------------------------------------
+
+    def unseen_bound(self) -> float:
+        """The most a passage seen in no list read so far can score."""
+        if self.universe is not None:  # every tagged passage is a candidate or scored already
+            return 0.0
+        return sum(lst.tail for lst in self.lists) * (1 + SLACK)
+
+    def bound(self, cand: _Candidate) -> float:
+        missing = sum(lst.tail for lst in self.lists if lst.term not in cand.terms)
+        return (cand.partial + missing) * (1 + SLACK)
+
+    def threshold(self) -> float | None:
+        """What a passage must beat to enter the results: None while there are fewer than
+        `limit`, when any positive score would."""
+        return self.found[-1].score if len(self.found) >= self.limit else None
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def run(self) -> bool:
+        """Read and fetch until the top `limit` is settled (True) or the budget is spent (False)."""
+        first = self.reads.first_postings or posting_budget(self.limit)
+        shares = share_budget([(lst.term, lst.df) for lst in self.lists], first)
+        for lst in self.lists:
+            self.read_list(lst, max(1, min(shares[lst.term], self.left())))
+        if self.wanted:
+            self.read_tagged()
+        batch = max(self.limit, 20)
+        reserve = min(fetch_reserve(self.limit), self.reads.budget // 4)
+        while True:
+            theta = self.threshold()
+
+            def open_(value: float, theta: float | None = theta) -> bool:
+                return value > 0 if theta is None else value >= theta
+
+            unseen = self.unseen_bound()
+            best = heapq.nlargest(batch, self.candidates.values(), key=lambda c: (self.bound(c), c.pid))
+            pending = [c for c in best if open_(self.bound(c))]
+            if not pending and not open_(unseen):
+                return True
+            room = self.left()
+            if room <= 0:
+                return False
+            unfinished = [lst for lst in self.lists if not lst.done]
+            if room <= reserve and pending:
+                # Too little left to settle: fetch the likeliest results, most certain first.
+                likeliest = heapq.nlargest(
+                    room, self.candidates.values(), key=lambda c: (c.partial, self.bound(c), c.pid)
+                )
+                self.fetch([c for c in likeliest if open_(self.bound(c))][:batch])
+            elif pending and (len(pending) >= batch or not unfinished or not open_(unseen)):
+                # A full batch, or all that is left to settle: one round trip for many.
+                self.fetch(pending[:room])
+            else:
+                widest = max(unfinished, key=lambda lst: lst.tail)
+                # Outside the reserve, or nothing left to fetch: read on, never a posting at a time.
+                count = room - reserve if room > reserve else room
+                self.read_list(widest, min(self.reads.more_postings, count))
 
 
-def _newest_first(passage_id: str) -> list[int]:
-    return [-ord(ch) for ch in passage_id]
+@dataclass(frozen=True)
+class Reads:
+    """How a search spends its reads (the defaults serve the API; tests shrink them to exercise
+    the continued reads and the stopping rule on small corpora)."""
+
+    budget: int = READ_BUDGET
+    first_postings: int | None = None  # default: posting_budget(limit)
+    more_postings: int = MORE_POSTINGS
+
+
+class Searcher:
+    def __init__(self, table: MemoryTable, reads: Reads | None = None) -> None:
+        self._table = table
+        self._reads = reads or Reads()
+
+    def search(self, query: str, limit: int, tags: Sequence[str] = ()) -> SearchResult:
+        budget_end = self._table.items_read + self._reads.budget
+        version = CURRENT
+        terms = query_terms(query, version.number)[:MAX_LOOKUP_TERMS]
+        counters = self._counters(version, terms, with_stats=True)
+        stats = counters.get(keys.STATS)
+        if stats is None or get_n(stats, "passages") <= 0:
+            return SearchResult([], exhaustive=True)
+        if read_version(stats) != version:  # a tenant not yet reindexed
+            version = read_version(stats)
+            terms = query_terms(query, version.number)[:MAX_LOOKUP_TERMS]
+            counters = self._counters(version, terms, with_stats=False)
+        passages = get_n(stats, "passages")
+        lists = [
+            _List(t, df, idf(passages, df))
+            for t in terms
+            if (df := get_n(counters.get(version.df_sk(t), {}), "df")) > 0
+        ]
+        # The rarest terms carry the most weight; a long query keeps only its best terms.
+        lists = sorted(lists, key=lambda lst: (-lst.idf, lst.term))[:MAX_QUERY_TERMS]
+        if not lists:
+            return SearchResult([], exhaustive=True)
+        state = _Search(
+            self._table,
+            version,
+            lists,
+            get_n(stats, "tokens") / passages,
+            limit,
+            frozenset(tags),
+            budget_end,
+            self._reads,
+        )
+        exhaustive = state.run()
+        return SearchResult(state.found[:limit], exhaustive)
+
+    def _counters(self, version: IndexVersion, terms: list[str], *, with_stats: bool) -> dict[str, Item]:
+        sks = [version.df_sk(t) for t in terms]
+        return {
+            item["sk"]["S"]: item
+            for item in self._table.batch_get(
+                [keys.STATS, *sks] if with_stats else sks, doing="searching memory"
+            )
+        }

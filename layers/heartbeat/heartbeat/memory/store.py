@@ -10,7 +10,7 @@ from heartbeat.memory.bulk import import_passages
 from heartbeat.memory.core import CoreMemory
 from heartbeat.memory.limits import check_query, check_search_limit, check_tags
 from heartbeat.memory.records import CoreBlock, Passage
-from heartbeat.memory.search import Searcher
+from heartbeat.memory.search import Searcher, SearchResult
 from heartbeat.memory.table import MemoryTable
 
 if TYPE_CHECKING:
@@ -92,10 +92,24 @@ class MemoryStore:
         self, query: str | None = None, *, limit: int | None = None, tags: Sequence[str] | None = None
     ) -> list[Passage]:
         """Best first, each with its `score`; without a query (or an empty one), newest first."""
+        return self.search_result(query, limit=limit, tags=tags).passages
+
+    def search_result(
+        self, query: str | None = None, *, limit: int | None = None, tags: Sequence[str] | None = None
+    ) -> SearchResult:
+        """`search`, saying whether the ranking is certain (`exhaustive`): False when the read
+        budget ran out before no unseen passage could enter the top `limit`."""
         count = check_search_limit(limit)
         wanted = check_tags(tags)
         if query is not None:
             check_query(query)
         if query is None or not query.strip():
-            return self._archival.recent(count, wanted)
+            return SearchResult(self._archival.recent(count, wanted), exhaustive=True)
         return self._searcher.search(query, count, wanted)
+
+    def reindex(self, max_passages: int | None = None) -> bool:
+        """Move the tenant's archival index to the current version (see `heartbeat.memory.reindex`);
+        True once it is done, False if `max_passages` ran out first (call again to go on)."""
+        from heartbeat.memory.reindex import reindex
+
+        return reindex(self._table, self._archival, max_passages=max_passages)

@@ -179,7 +179,7 @@ def memory_tools(store: MemoryStore, *, run_id: str | None = None, task_id: str 
     def archival_search(args: ArchivalMemorySearch) -> str:
         if not args.query.strip():
             raise ToolError("argument 'query' must contain words to search for")
-        passages = store.search(args.query, limit=args.limit, tags=args.tags)
+        found = store.search_result(args.query, limit=args.limit, tags=args.tags)
         results = [
             {
                 "id": p.id,
@@ -188,9 +188,10 @@ def memory_tools(store: MemoryStore, *, run_id: str | None = None, task_id: str 
                 "created_at": p.created_at,
                 "score": round(p.score or 0.0, 4),
             }
-            for p in passages
+            for p in found.passages
         ]
-        return json.dumps({"query": args.query, "results": results}, ensure_ascii=False)
+        answer = {"query": args.query, "results": results, "exhaustive": found.exhaustive}
+        return json.dumps(answer, ensure_ascii=False)
 
     return [
         _tool(

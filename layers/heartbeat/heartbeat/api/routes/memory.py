@@ -111,6 +111,7 @@ def router() -> APIGatewayHttpRouter:
     ):
         tags = [t for t in tag.split(",") if t] if tag else None
         store = services.memory(tenant)
+        exhaustive = True
         if (query is None or not query.strip()) and not tags:
             passages, next_cursor = store.list_passages(limit, cursor)
         elif cursor is not None:
@@ -119,8 +120,17 @@ def router() -> APIGatewayHttpRouter:
                 param="cursor",
             )
         else:
-            passages, next_cursor = store.search(query, limit=limit, tags=tags), None
-        return json_response(200, {"passages": [p.to_dict() for p in passages], "next_cursor": next_cursor})
+            result = store.search_result(query, limit=limit, tags=tags)
+            passages, next_cursor, exhaustive = list(result.passages), None, result.exhaustive
+        return json_response(
+            200,
+            {
+                "passages": [p.to_dict() for p in passages],
+                "next_cursor": next_cursor,
+                # False: a passage the search did not read might outscore the last one answered.
+                "exhaustive": exhaustive,
+            },
+        )
 
     @router.delete(
         "/v1/memory/archival/<passage_id>",
