@@ -73,14 +73,37 @@ def test_a_failing_task_alerts_once_per_incident_and_recovers_once(harness):
     slot = T0
     for _ in range(4):
         slot += timedelta(days=1)
-        harness.clock.now = slot + timedelta(hours=2)  # past any backoff
+        harness.clock.now = slot + timedelta(minutes=1)  # slots a day apart: past any backoff
         harness.deliver(task_id, slot)
         types += [e["type"] for e in queued_events(harness)]
     harness.model.reply = lambda request: "all good"
     for _ in range(2):
         slot += timedelta(days=1)
-        harness.clock.now = slot + timedelta(hours=2)
+        harness.clock.now = slot + timedelta(minutes=1)
         harness.deliver(task_id, slot)
         types += [e["type"] for e in queued_events(harness)]
     assert types == ["task.failing", "task.recovered"]
     assert harness.task(task_id).task.state.consecutive_errors == 0
+
+
+def test_a_late_delivery_sends_run_missed_to_a_subscribed_webhook(harness):
+    subscribe(harness, events=["run.missed"])
+    task_id = harness.create_task(name="market-open")
+    harness.clock.now = T0 + timedelta(hours=2)  # past the default one-hour catch-up window
+    outcome = harness.deliver(task_id)
+    assert outcome.status == "missed"
+    (event,) = queued_events(harness)
+    assert event["type"] == "run.missed" and event["data"]["run"]["status"] == "missed"
+    assert "2 h" in event["data"]["run"]["reason"] or "late" in event["data"]["run"]["reason"]
+    assert event["data"]["task"]["name"] == "market-open"
+
+
+def test_an_exhausted_budget_sends_budget_exhausted_once_a_day(harness_with):
+    harness = harness_with(DAILY_TOKEN_BUDGET="1")
+    subscribe(harness, events=["budget.exhausted"])
+    task_id = harness.create_task()
+    assert harness.deliver(task_id).status == "ok"  # spends the day's token
+    skipped = [harness.deliver(task_id, T0 + timedelta(minutes=m)) for m in (1, 2)]
+    assert [o.status for o in skipped] == ["skipped", "skipped"]
+    (event,) = queued_events(harness)
+    assert event["type"] == "budget.exhausted" and event["data"]["budget"]["daily_tokens"] == 1

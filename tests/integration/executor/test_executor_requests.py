@@ -67,7 +67,9 @@ def test_a_scheduled_run_costs_at_most_six_aws_requests(harness) -> None:
     assert outcome.status == "ok"
     assert sum(calls.values()) <= RUN_OVERHEAD_BUDGET, calls
     assert calls["TransactWriteItems"] == 2  # start, finish: lease, record, tenant slot in each
-    assert calls["BatchGetItem"] == 1  # the tenant's budget and today's usage, together
+    # the task with the tenant's #meta (its webhooks' subscriptions), then the tenant's budget and
+    # today's usage: two BatchGetItems, and no GetItem
+    assert calls["BatchGetItem"] == 2 and calls["GetItem"] == 0
     (run,) = harness.runs(task_id)
     assert run.status == "ok" and run.output == "answer to: p: say hello"
     snapshot = harness.task(task_id)
