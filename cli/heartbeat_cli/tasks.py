@@ -13,6 +13,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -154,26 +155,32 @@ def api_url(url: str | None, data_dir: Path | None) -> str:
     return chosen or require_stack(data_dir_from(data_dir)).api_url
 
 
-def _main(args: argparse.Namespace) -> int:
+def run_command(name: str, url: str | None, args: argparse.Namespace, printer: Callable[[Any], None]) -> int:
+    """One CLI action against the API: find it (`api_url`), call `args.handler`, print the answer
+    (`--json`: as the API gave it), or the API's error on stderr with exit code 1."""
     from heartbeat_cli.local.runtime import NoStackRunning
 
     key = args.key or os.environ.get("HEARTBEAT_API_KEY")
     try:
-        url = api_url(args.url, args.data_dir)
+        base = api_url(url, args.data_dir)
     except NoStackRunning as exc:
-        print(f"heartbeat tasks: {exc}", file=sys.stderr)
+        print(f"heartbeat {name}: {exc}", file=sys.stderr)
         return 1
     try:
-        result = args.handler(ApiClient(url, key), args)
+        result = args.handler(ApiClient(base, key), args)
     except ApiError as exc:
         status = f" ({exc.status})" if exc.status else ""
-        print(f"heartbeat tasks: {exc.message}{status}", file=sys.stderr)
+        print(f"heartbeat {name}: {exc.message}{status}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print_human(args.tasks_command, result)
+        printer(result)
     return 0
+
+
+def _main(args: argparse.Namespace) -> int:
+    return run_command("tasks", args.url, args, lambda result: print_human(args.tasks_command, result))
 
 
 def _fields(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:

@@ -4,14 +4,11 @@ create (prints the signing secret, the only time it is shown), list, test, deliv
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
 from typing import Any
 from urllib.parse import quote
 
 from heartbeat_cli.local.runtime import add_data_dir_option
-from heartbeat_cli.tasks import ApiClient, ApiError, api_url
+from heartbeat_cli.tasks import ApiClient, run_command
 
 
 def register(subparsers: Any) -> None:
@@ -55,25 +52,9 @@ def register(subparsers: Any) -> None:
 
 
 def _main(args: argparse.Namespace) -> int:
-    from heartbeat_cli.local.runtime import NoStackRunning
-
-    key = args.key or os.environ.get("HEARTBEAT_API_KEY")
-    try:
-        url = api_url(args.api_url, args.data_dir)
-    except NoStackRunning as exc:
-        print(f"heartbeat webhooks: {exc}", file=sys.stderr)
-        return 1
-    try:
-        result = args.handler(ApiClient(url, key), args)
-    except ApiError as exc:
-        status = f" ({exc.status})" if exc.status else ""
-        print(f"heartbeat webhooks: {exc.message}{status}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        _print_human(args.webhooks_command, result)
-    return 0
+    return run_command(
+        "webhooks", args.api_url, args, lambda result: _print_human(args.webhooks_command, result)
+    )
 
 
 def _path(webhook_id: str, suffix: str = "") -> str:
