@@ -85,3 +85,34 @@ def test_the_cli_creates_tests_and_lists_deliveries(start_stack, data_dir):
             lambda: (r := cli(*base, "deliveries", webhook_id))[1].count("delivered") and r, 10
         )
         assert "webhook.test" in out
+
+
+def test_an_agents_notify_call_reaches_the_receiver_as_agent_notification(start_stack, data_dir):
+    """The offline model turns a prompt line `notify: ...` into a notify tool call; the run's
+    notification goes out as its own signed event."""
+    stack = start_stack(data_dir)
+    key = create_key(data_dir)
+    api = stack.api_url
+    with webhook_receiver() as receiver:
+        status, created = http(
+            "POST", f"{api}/v1/webhooks", key, {"url": receiver.url, "events": ["agent.notification"]}
+        )
+        assert status == 201, created
+        receiver.secret = created["webhook"]["secret"]
+        status, task = http(
+            "POST",
+            f"{api}/v1/tasks",
+            key,
+            {
+                "name": "deploy-watch",
+                "prompt": "notify: the deploy is stuck at 40%",
+                "schedule": "*/15 * * * *",
+            },
+        )
+        assert status == 201, task
+        assert http("POST", f"{api}/v1/tasks/{task['task']['id']}/run", key)[0] == 202
+        (got,) = receiver.wait_for(1, timeout=20)
+    assert got.verified, got.error
+    assert got.json["type"] == "agent.notification"
+    note = got.json["data"]["notification"]
+    assert note["message"] == "the deploy is stuck at 40%" and note["severity"] == "warning"
