@@ -16,7 +16,7 @@ from heartbeat.timeutil import iso
 
 # A scheduled run's requests apart from the model and its tools: issue 8's five, and issue 17's one
 # read of the tenant's budget (counting its usage rides in the finish transaction).
-RUN_OVERHEAD_BUDGET = 6
+RUN_OVERHEAD_BUDGET = 5
 
 
 def counted[T](harness: Any, action: Callable[[], T]) -> tuple[T, Counter[str]]:
@@ -61,15 +61,14 @@ def far_future_ms(harness: Any) -> int:
     return int((harness.t0 + timedelta(days=1)).timestamp() * 1000)
 
 
-def test_a_scheduled_run_costs_at_most_six_aws_requests(harness) -> None:
+def test_a_scheduled_run_costs_at_most_five_aws_requests(harness) -> None:
     task_id = harness.create_task()
     outcome, calls = counted(harness, lambda: harness.deliver(task_id))
     assert outcome.status == "ok"
     assert sum(calls.values()) <= RUN_OVERHEAD_BUDGET, calls
     assert calls["TransactWriteItems"] == 2  # start, finish: lease, record, tenant slot in each
-    # the task with the tenant's #meta (its webhooks' subscriptions), then the tenant's budget and
-    # today's usage: two BatchGetItems, and no GetItem
-    assert calls["BatchGetItem"] == 2 and calls["GetItem"] == 0
+    # the task, the tenant's #meta (its webhooks and its budget) and today's usage: one BatchGetItem
+    assert calls["BatchGetItem"] == 1 and calls["GetItem"] == 0
     (run,) = harness.runs(task_id)
     assert run.status == "ok" and run.output == "answer to: p: say hello"
     snapshot = harness.task(task_id)

@@ -12,7 +12,7 @@ Beyond `TaskState`, a task item carries:
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from heartbeat.dal.dynamo import AWS_ERRORS, cancellation_codes, deserialize, error_code, value
@@ -42,6 +42,8 @@ class TaskSnapshot:
     lease_run_id: str | None = None
     backoff_until: str | None = None
     subscriptions: tuple[dict[str, Any], ...] = ()  # what the tenant's enabled webhooks want
+    meta: dict[str, Any] = field(default_factory=dict)  # the tenant's #meta item
+    also: tuple[str, dict[str, Any] | None] | None = None  # (sort key, item or None) read with it
 
     def lease_held(self, now_ms: int) -> bool:
         return self.lease_until_ms is not None and self.lease_until_ms >= now_ms
@@ -122,22 +124,28 @@ class TaskStateTable:
     def _key(self, tenant_id: str, task_id: str) -> dict[str, Any]:
         return {"pk": {"S": tenant_id}, "sk": {"S": task_id}}
 
-    def load(self, tenant_id: str, task_id: str) -> TaskSnapshot | None:
+    def load(
+        self, tenant_id: str, task_id: str, *, also: tuple[str, dict[str, Any]] | None = None
+    ) -> TaskSnapshot | None:
         """The task with its lease and backoff (consistent read), or None when it does not exist.
         The tenant's `#meta` item comes in the same request (BatchGetItem): it says which events
-        the tenant's enabled webhooks want, so a run knows whether to publish any."""
+        the tenant's enabled webhooks want (and holds the tenant's budget). `also` = (table, key)
+        reads one more item in that request (the executor's: today's usage), in `snapshot.also`."""
         if not task_id.startswith(TASK_PREFIX):
             return None
         from heartbeat.dal.webhooks import META_SK, subscriptions_from_meta
 
         task_key = self._key(tenant_id, task_id)
         keys = [task_key, {"pk": {"S": tenant_id}, "sk": {"S": META_SK}}]
-        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        if also is not None:
+            request[also[0]] = {"Keys": [also[1]], "ConsistentRead": True}
+        items: dict[str, list[dict[str, Any]]] = {}
         try:
-            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
             for _ in range(5):
                 response = self._client.batch_get_item(RequestItems=request)
-                items.extend(response.get("Responses", {}).get(self._table, []))
+                for table, found_items in response.get("Responses", {}).items():
+                    items.setdefault(table, []).extend(found_items)
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
@@ -145,17 +153,20 @@ class TaskStateTable:
                 raise DependencyError("reading the task failed (its keys stayed unprocessed)")
         except AWS_ERRORS as exc:
             raise DependencyError(f"reading the task failed ({error_code(exc)})") from exc
-        found = {item["sk"]["S"]: deserialize(item) for item in items}
+        found = {item["sk"]["S"]: deserialize(item) for item in items.get(self._table, [])}
         item = found.get(task_id)
         if item is None:
             return None
         lease_until = item.get("lease_until")
+        extra = items.get(also[0], []) if also is not None else []
         return TaskSnapshot(
             task=task_from_item(item),
             lease_until_ms=int(lease_until) if lease_until is not None else None,
             lease_run_id=item.get("lease_run_id"),
             backoff_until=item.get("backoff_until"),
             subscriptions=tuple(subscriptions_from_meta(found.get(META_SK, {}))),
+            meta=found.get(META_SK, {}),
+            also=(also[1]["sk"]["S"], deserialize(extra[0]) if extra else None) if also is not None else None,
         )
 
     def start(

@@ -84,6 +84,10 @@ class UsageTable:
             }
         }
 
+    def day_request(self, tenant_id: str, day: str) -> tuple[str, dict[str, Any]]:
+        """(table, key) of the tenant's usage item for `day`: read with the task at a run's start."""
+        return self._runs, self._day_key(tenant_id, day)
+
     def budget(self, tenant_id: str, day: str, *, default: int) -> BudgetView:
         """The tenant's budget and the day's usage so far: one strongly consistent BatchGetItem."""
         request: dict[str, Any] = {
@@ -108,12 +112,7 @@ class UsageTable:
         else:
             raise DependencyError("reading the tenant's budget failed: DynamoDB kept the keys unprocessed")
         meta = found[self._tasks][0] if found[self._tasks] else {}
-        override = meta.get(BUDGET_ATTRIBUTE)
-        today = day_from_item(found[self._runs][0]) if found[self._runs] else DayUsage(date=day)
-        return BudgetView(
-            daily_tokens=effective_budget(int(override) if override is not None else None, default),
-            today=today,
-        )
+        return budget_from(meta, found[self._runs][0] if found[self._runs] else None, day, default=default)
 
     def mark_exhausted(self, tenant_id: str, day: str, at: str) -> bool:
         """Record that the day's `budget.exhausted` event goes out; True for the one caller that
@@ -186,3 +185,14 @@ class UsageTable:
             self._client.update_item(**request)
         except AWS_ERRORS as exc:
             raise DependencyError(f"saving the tenant's budget failed ({error_code(exc)})") from exc
+
+
+def budget_from(
+    meta: dict[str, Any], day_item: dict[str, Any] | None, day: str, *, default: int
+) -> BudgetView:
+    """The budget view from the tenant's #meta item and its usage item of `day` (None: no runs yet)."""
+    override = meta.get(BUDGET_ATTRIBUTE)
+    return BudgetView(
+        daily_tokens=effective_budget(int(override) if override is not None else None, default),
+        today=day_from_item(day_item) if day_item is not None else DayUsage(date=day),
+    )

@@ -12,7 +12,7 @@ For a scheduled delivery `{tenant_id, task_id, scheduled_time}`:
 3. Decide: a disabled task, a task backing off after errors, or a task whose previous run holds its
    lease gets a `skipped` run (with the reason) and a state update. A lease that expired with its
    run still `running` (a crash or timeout) is first recorded as that run's failure and released.
-   Then the tenant's daily token budget (one BatchGetItem of its budget and the day's usage):
+   Then the tenant's daily token budget (its override and the day's usage, read with the task):
    spent, the run is `skipped` with reason `budget_exhausted`, and the day's first such run sends
    the one `budget.exhausted` event.
 4. One transaction takes the task's lease (free or expired), moves the run to `running` and takes
@@ -24,10 +24,11 @@ For a scheduled delivery `{tenant_id, task_id, scheduled_time}`:
    state (errors, backoff, auto-disable; the schedules are disabled after it) and releases the
    lease and the tenant slot.
 
-A scheduled run that runs costs six AWS requests besides the Soul's model and tool calls: the
-task's GetItem, the claim's PutItem, the budget's BatchGetItem, the start and finish transactions
-(the finish also adds the run to its day's usage), and the Soul's read of the tenant's core memory
-(a Query). A task that names MCP servers adds, per server, its record's GetItem and its header
+A scheduled run that runs costs five AWS requests besides the Soul's model and tool calls: one
+BatchGetItem of the task, the tenant's `#meta` (its webhooks' subscriptions and its budget) and
+today's usage item; the claim's PutItem; the start and finish transactions (the finish also adds
+the run to its day's usage); and the Soul's read of the tenant's core memory (a Query). A run
+whose tenant has a webhook listening adds one SendMessage. A task that names MCP servers adds, per server, its record's GetItem and its header
 values' GetSecretValue; web_fetch and notify add none. `bench/executor_throughput.py` measures it;
 a test holds it.
 
@@ -198,7 +199,7 @@ class Executor:
             self._notify(run)
             return self._process(run, ev, now, None, remaining, executor_arn)
 
-        snapshot = self._d.state.load(ev.tenant_id, ev.task_id)
+        snapshot = self._load(ev.tenant_id, ev.task_id, now)
         if snapshot is None:
             deleted = self._d.janitor.sweep(ev.tenant_id, ev.task_id)
             return Outcome(
@@ -249,7 +250,7 @@ class Executor:
         executor_arn: str | None,
     ) -> Outcome:
         if snapshot is None:
-            snapshot = self._d.state.load(run.tenant_id, run.task_id)
+            snapshot = self._load(run.tenant_id, run.task_id, now)
         if (
             snapshot is not None
             and snapshot.lease_run_id not in (None, run.id)
@@ -262,7 +263,7 @@ class Executor:
         if reason is not None:
             return self._skip(run, snapshot, reason, now)
         if self._d.usage is not None:
-            budget = self._d.usage.budget(run.tenant_id, utc_day(now), default=self._p.daily_token_budget)
+            budget = self._budget(snapshot, run.tenant_id, now)
             if budget.exhausted:
                 return self._over_budget(run, snapshot, budget, now)
 
@@ -289,6 +290,25 @@ class Executor:
                 # The finish transaction gives the slot back; a run that ends without it (AWS
                 # failed, or the boundary re-raises) gives it back here, or it frees itself at expiry.
                 self._d.runs.release_concurrency(run.tenant_id, slot, run.id)
+
+    def _load(self, tenant_id: str, task_id: str, now: datetime) -> TaskSnapshot | None:
+        """The task as the executor reads it: with the tenant's #meta (webhook subscriptions and
+        budget) and, where budgets are counted, today's usage item, all in one BatchGetItem."""
+        if self._d.usage is None:
+            return self._d.state.load(tenant_id, task_id)
+        return self._d.state.load(tenant_id, task_id, also=self._d.usage.day_request(tenant_id, utc_day(now)))
+
+    def _budget(self, snapshot: TaskSnapshot, tenant_id: str, now: datetime) -> BudgetView:
+        """The tenant's budget and today's usage: from the snapshot when it read today's item (no
+        extra request), else read now."""
+        assert self._d.usage is not None
+        day = utc_day(now)
+        _, key = self._d.usage.day_request(tenant_id, day)
+        if snapshot.also is not None and snapshot.also[0] == key["sk"]["S"]:
+            from heartbeat.dal.usage import budget_from
+
+            return budget_from(snapshot.meta, snapshot.also[1], day, default=self._p.daily_token_budget)
+        return self._d.usage.budget(tenant_id, day, default=self._p.daily_token_budget)
 
     def _start(
         self, run: Run, started_at: datetime, now: datetime, lease_until: datetime
@@ -529,7 +549,7 @@ class Executor:
                 self._disable_schedules(task)
         if written.record:
             self._publish(snapshot, dead, state if written.state else None, disable and written.state)
-        return self._d.state.load(task.tenant_id, task.id)
+        return self._load(task.tenant_id, task.id, now)
 
     # -- running -----------------------------------------------------------------------------
     def _execute(
