@@ -70,8 +70,8 @@ def wait(driver: Any, condition: Any, timeout: float = 20) -> Any:
 
 
 def script_errors(driver: Any) -> list[dict[str, Any]]:
-    """Console entries that are script errors: an exception, a CSP refusal, console.error.
-    (A 404 from webhooks or usage, which this branch lacks, is a network entry, not one of these.)"""
+    """Console entries that are script errors: an exception, a CSP refusal, console.error
+    (a failed request is a network entry, not one of these)."""
     return [
         entry
         for entry in driver.get_log("browser")
@@ -99,6 +99,11 @@ def test_an_operator_enters_a_key_sees_tasks_and_runs_one_now(
     )
     assert status == 201, created
     task_id = created["task"]["id"]
+    # A webhook nothing listens at (the local stack allows loopback targets): its deliveries fail.
+    status, hook = http(
+        "POST", f"{url}/v1/webhooks", key, {"url": "http://127.0.0.1:9/hook", "events": ["run.succeeded"]}
+    )
+    assert status == 201, hook
 
     browser.get(f"{url}/console")
     assert browser.find_element(By.ID, "main").is_displayed() is False  # nothing without a key
@@ -126,9 +131,29 @@ def test_an_operator_enters_a_key_sees_tasks_and_runs_one_now(
     # the next five fire times, in the viewer's zone and the task's
     assert len(browser.find_elements(By.CSS_SELECTOR, "#next-rows tr")) == 5
     assert "America/New_York" in browser.find_element(By.ID, "zone-task").text
-    # this branch has no webhooks or usage routes: said so, nothing made up
-    assert "not available" in browser.find_element(By.ID, "webhooks-body").text
-    assert "not available" in browser.find_element(By.ID, "usage-body").text
+    # the webhook and the run's delivery to it, as GET /v1/webhooks/{id}/deliveries answers it
+    webhooks = browser.find_element(By.ID, "webhooks-body")
+    assert "http://127.0.0.1:9/hook" in webhooks.text and "run.succeeded" in webhooks.text
+    wait(
+        browser,
+        lambda d: http("GET", f"{url}/v1/webhooks/{hook['webhook']['id']}/deliveries", key)[1]["deliveries"],
+    )
+    webhooks.find_element(By.CSS_SELECTOR, "button.deliveries").click()
+    delivery = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#webhooks-body tr[data-event-id]"))[
+        0
+    ]
+    assert "run.succeeded" in delivery.text
+
+    # usage per day: a bar per day of GET /v1/usage, today's holding the run's tokens
+    def today(d: Any) -> str:
+        bars = d.find_elements(By.CSS_SELECTOR, "#usage-body svg.chart rect")
+        return (
+            bars[-1].find_element(By.TAG_NAME, "title").get_attribute("textContent")
+            if len(bars) == 30
+            else ""
+        )
+
+    wait(browser, lambda d: ": 1 run," in today(d))
     assert script_errors(browser) == []
 
 

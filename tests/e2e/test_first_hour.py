@@ -383,6 +383,7 @@ def test_every_list_limit_is_worded_the_same_in_the_readme_and_the_openapi_docum
         "/v1/tasks/{task_id}/runs",
         "/v1/memory/archival",
         "/v1/conversations/{conversation_id}",
+        "/v1/webhooks/{webhook_id}/deliveries",
     }
     for path, wording in limits.items():
         assert f"({wording}" in README, f"{path}: the README does not say '{wording}'"

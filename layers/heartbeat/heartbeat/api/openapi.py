@@ -44,10 +44,15 @@ def documented(
     *,
     status: int = 200,
     errors: tuple[int, ...] = (),
+    also: dict[int, str] | None = None,
     description: str | None = None,
 ) -> dict[str, Any]:
-    """Keyword arguments for a route decorator: `@router.get(path, summary=..., **documented(...))`."""
+    """Keyword arguments for a route decorator: `@router.get(path, summary=..., **documented(...))`.
+    `also` lists other success statuses with the same answer model, and when each is answered
+    (`{200: "the same text was stored already"}`)."""
     responses: dict[int, Any] = {status: {"description": "OK", "content": {JSON: {"model": answer}}}}
+    for code, when in (also or {}).items():
+        responses[code] = {"description": when, "content": {JSON: {"model": answer}}}
     for code in errors:
         responses[code] = _error_response(code)
     kwargs: dict[str, Any] = {"security": [{SCHEME: [scope]}], "responses": responses}

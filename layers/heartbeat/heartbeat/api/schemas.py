@@ -55,6 +55,12 @@ class TaskState(_Answer):
     disabled_reason: str | None = Field(default=None, description="set when the task was disabled for you")
 
 
+class RunLimits(_Answer):
+    max_steps: int = Field(description="1-50, default 10")
+    max_tokens: int = Field(description="input + output over the whole run, default 100,000")
+    timeout_seconds: int = Field(description="30-840, default 600")
+
+
 class Task(_Answer):
     id: str
     name: str
@@ -67,6 +73,15 @@ class Task(_Answer):
     prompt: str
     model: str
     conversation_id: str | None
+    alert_after_errors: int = Field(description="consecutive errors that send task.failing (default 3)")
+    flexible_window_minutes: int = Field(description="EventBridge's flexible time window, 0-60 (default 0)")
+    limits: RunLimits
+    catchup_window_seconds: int = Field(description="a delivery later than this after its slot is missed")
+    output_schema: dict[str, Any] | None = Field(
+        description="the JSON Schema a run's final answer must match"
+    )
+    tools: list[str] = Field(description="memory, web, notify, mcp:<server> or mcp:<server>/<tool>")
+    web_allow: list[str] = Field(description="domain patterns web_fetch may reach (empty: any public host)")
     created_at: Time
     updated_at: Time
     state: TaskState
@@ -100,6 +115,22 @@ class ScheduleAnswer(_Answer):
 # --- runs -----------------------------------------------------------------------------------------
 
 
+class ToolCallRecord(_Answer):
+    """One tool call of a run: never its arguments."""
+
+    name: str
+    ok: bool
+    ms: int
+    error: str | None
+
+
+class NotificationRecord(_Answer):
+    title: str | None
+    message: str | None
+    severity: str | None = Field(description="info, warning or critical")
+    at: Time | None
+
+
 class Run(_Answer):
     id: str
     task_id: str
@@ -118,7 +149,13 @@ class Run(_Answer):
     output_bytes: int | None
     output_truncated: bool
     output_key: str | None
+    output_json: Any = Field(
+        default=None, description="the final answer, parsed, when the task has an output_schema"
+    )
     error: str | None
+    cost_usd: float | None = Field(default=None, description="estimated from the price table")
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    notifications: list[NotificationRecord] = Field(default_factory=list)
 
 
 class RunAnswer(_Answer):
@@ -161,9 +198,135 @@ class Passage(_Answer):
 
 class PassageAnswer(_Answer):
     passage: Passage
+    existing: bool | None = Field(default=None, description="true when the same text was stored already")
 
 
 class PassageList(_Answer):
     passages: list[Passage]
     next_cursor: str | None = None
     exhaustive: bool = True  # False: an unread passage might outscore the last one answered
+
+
+class CoreBlockDeleted(_Answer):
+    ok: Literal[True]
+    label: str
+
+
+# --- conversations --------------------------------------------------------------------------------
+
+
+class TranscriptMessage(_Answer):
+    role: str = Field(description="user, assistant or tool")
+    content: str
+    tool_calls: list[dict[str, Any]] | None = Field(default=None, description='[{"id", "name", "arguments"}]')
+    tool_call_id: str | None = None
+    is_error: bool | None = None
+
+
+class Conversation(_Answer):
+    conversation_id: str
+    messages: list[TranscriptMessage]
+    next_cursor: str | None
+
+
+# --- usage ----------------------------------------------------------------------------------------
+
+
+class UsageDay(_Answer):
+    date: str = Field(description="YYYY-MM-DD (UTC)")
+    runs: int
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    cost_usd: float
+
+
+class Budget(_Answer):
+    daily_tokens: int = Field(description="0: no daily budget")
+    used_today: int
+    remaining_today: int | None = Field(description="null when there is no budget")
+
+
+class Usage(_Answer):
+    days: list[UsageDay] = Field(description="newest day first, days without runs as zeros")
+    budget: Budget
+
+
+# --- webhooks -------------------------------------------------------------------------------------
+
+
+class Webhook(_Answer):
+    id: str
+    url: str
+    events: list[str]
+    task_ids: list[str] | None
+    format: str = Field(description="standard or slack")
+    enabled: bool
+    disabled_reason: str | None
+    created_at: Time
+    updated_at: Time
+    secret: str | None = Field(default=None, description="whsec_...: in the answer that creates it only")
+
+
+class WebhookAnswer(_Answer):
+    webhook: Webhook
+
+
+class WebhookList(_Answer):
+    webhooks: list[Webhook]
+
+
+class WebhookTestQueued(_Answer):
+    ok: Literal[True]
+    event_id: str
+
+
+class Delivery(_Answer):
+    event_id: str
+    type: str
+    status: str = Field(description="pending, delivered or failed")
+    attempts: int
+    status_code: int | None
+    error: str | None
+    delivered_at: Time | None
+    next_attempt_at: Time | None
+    created_at: Time
+
+
+class DeliveryList(_Answer):
+    deliveries: list[Delivery]
+    next_cursor: str | None
+
+
+# --- MCP servers ----------------------------------------------------------------------------------
+
+
+class McpServer(_Answer):
+    name: str
+    url: str
+    header_names: list[str] = Field(description="the header values are secrets: never answered")
+    created_at: Time
+    updated_at: Time
+
+
+class McpServerAnswer(_Answer):
+    mcp_server: McpServer
+
+
+class McpServerList(_Answer):
+    mcp_servers: list[McpServer]
+
+
+class McpServerDeleted(_Answer):
+    ok: Literal[True]
+    name: str
+
+
+class McpTool(_Answer):
+    name: str
+    description: str | None
+    input_schema: dict[str, Any]
+
+
+class McpToolList(_Answer):
+    tools: list[McpTool]

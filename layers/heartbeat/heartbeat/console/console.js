@@ -210,6 +210,7 @@
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
     await loadTasks(false);
+    await loadUsage(); // the run's tokens and cost count today
   }
 
   async function openTask(task) {
@@ -337,9 +338,15 @@
             "div",
             { className: "block" },
             el("span", { className: "block-label" }, hook.url),
-            el("span", { className: "muted" }, ` ${(hook.events || []).join(", ")} ${hook.enabled ? "enabled" : "disabled"}`),
+            el(
+              "span",
+              { className: "muted" },
+              ` ${(hook.events || []).join(", ")}` +
+                (hook.task_ids ? ` (tasks ${hook.task_ids.join(", ")})` : "") +
+                ` ${hook.format} ${hook.enabled ? "enabled" : "disabled"}`
+            ),
             hook.disabled_reason ? el("div", { className: "error-text" }, hook.disabled_reason) : null,
-            el("button", { type: "button", onclick: () => guarded(() => loadDeliveries(hook, deliveries)) }, "Deliveries"),
+            el("button", { type: "button", className: "deliveries", onclick: () => guarded(() => loadDeliveries(hook, deliveries)) }, "Deliveries"),
             deliveries
           )
         );
@@ -357,9 +364,10 @@
       body.appendChild(
         el(
           "tr",
-          {},
+          { dataset: { eventId: d.event_id } },
           el("td", {}, when(d.created_at, viewerZone)),
           el("td", {}, d.type),
+          el("td", {}, status(d.status)),
           el("td", {}, String(d.attempts)),
           el("td", {}, d.status_code === null || d.status_code === undefined ? "—" : String(d.status_code)),
           el("td", {}, d.delivered_at ? when(d.delivered_at, viewerZone) : d.next_attempt_at ? `retry ${when(d.next_attempt_at, viewerZone)}` : "—"),
@@ -367,7 +375,7 @@
         )
       );
     }
-    const head = el("tr", {}, ...["Created", "Event", "Attempts", "Status", "Delivered", "Error"].map((h) => el("th", {}, h)));
+    const head = el("tr", {}, ...["Created", "Event", "Result", "Attempts", "HTTP status", "Delivered", "Error"].map((h) => el("th", {}, h)));
     box.appendChild(el("table", {}, el("thead", {}, head), body));
     if (!answer.deliveries.length) box.appendChild(el("p", { className: "muted" }, "No deliveries yet."));
   }
@@ -402,7 +410,7 @@
       rect.setAttribute("height", String(height));
       const title = document.createElementNS(ns, "title");
       const cost = typeof day.cost_usd === "number" ? `, $${day.cost_usd.toFixed(4)}` : "";
-      title.textContent = `${day.date}: ${day.runs} runs, ${total(day)} tokens${cost}`;
+      title.textContent = `${day.date}: ${day.runs} ${day.runs === 1 ? "run" : "runs"}, ${total(day)} tokens${cost}`;
       rect.appendChild(title);
       svg.appendChild(rect);
       if (i % 7 === 0) {

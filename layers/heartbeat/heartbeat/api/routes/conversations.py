@@ -9,8 +9,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from heartbeat.api import schemas as s
 from heartbeat.api.auth import MemoryRead, MemoryWrite
 from heartbeat.api.deps import ServicesDep
+from heartbeat.api.openapi import documented
 from heartbeat.api.responses import json_response
 from heartbeat.conversations.service import DEFAULT_PAGE, MAX_PAGE
 
@@ -22,6 +24,7 @@ def router() -> APIGatewayHttpRouter:
     @router.get(
         "/v1/conversations/<conversation_id>",
         summary="Read a conversation's transcript, oldest message first",
+        **documented("memory.read", s.Conversation, errors=(404,)),
     )
     # No return annotations: Powertools would validate them as models.
     def get_conversation(
@@ -45,7 +48,11 @@ def router() -> APIGatewayHttpRouter:
             {"conversation_id": conversation_id, "messages": page.messages, "next_cursor": page.next_cursor},
         )
 
-    @router.delete("/v1/conversations/<conversation_id>", summary="Forget a conversation's transcript")
+    @router.delete(
+        "/v1/conversations/<conversation_id>",
+        summary="Forget a conversation's transcript",
+        **documented("memory.write", s.Deleted, errors=(404,)),
+    )
     def delete_conversation(conversation_id: str, tenant: MemoryWrite, services: ServicesDep):
         services.conversations.delete(tenant, conversation_id)
         return json_response(200, {"ok": True, "id": conversation_id})

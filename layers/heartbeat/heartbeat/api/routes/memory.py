@@ -69,7 +69,11 @@ def router() -> APIGatewayHttpRouter:
         )
         return json_response(200, {"block": block.to_dict()})
 
-    @router.delete("/v1/memory/core/<label>", summary="Delete a core memory block")
+    @router.delete(
+        "/v1/memory/core/<label>",
+        summary="Delete a core memory block",
+        **documented("memory.write", s.CoreBlockDeleted, errors=(404,)),
+    )
     def delete_core_block(label: str, tenant: MemoryWrite, services: ServicesDep):
         services.memory(tenant).delete_block(label)
         return json_response(200, {"ok": True, "label": label})
@@ -77,7 +81,13 @@ def router() -> APIGatewayHttpRouter:
     @router.post(
         "/v1/memory/archival",
         summary="Store an archival passage (the same text again answers the passage that holds it, 200)",
-        **documented("memory.write", s.PassageAnswer, status=201, errors=(429,)),
+        **documented(
+            "memory.write",
+            s.PassageAnswer,
+            status=201,
+            also={200: "The same text is stored already: the passage that holds it, with existing: true"},
+            errors=(429,),
+        ),
     )
     def create_passage(body: PassageCreate, tenant: MemoryWrite, services: ServicesDep):
         passage = services.memory(tenant).insert_passage(body.text, body.tags)

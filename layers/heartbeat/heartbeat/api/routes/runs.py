@@ -58,7 +58,11 @@ def router() -> APIGatewayHttpRouter:
         runs, next_cursor = services.runs.list(tenant, task_id, limit, cursor)
         return json_response(200, {"runs": [run_to_api(r) for r in runs], "next_cursor": next_cursor})
 
-    @router.get("/v1/tasks/<task_id>/runs/<run_id>", summary="Read one run with its whole output")
+    @router.get(
+        "/v1/tasks/<task_id>/runs/<run_id>",
+        summary="Read one run with its whole output",
+        **documented("config.read", s.RunAnswer, errors=(404,)),
+    )
     def get_run(task_id: str, run_id: str, tenant: ConfigRead, services: ServicesDep):
         run = services.runs.get(tenant, task_id, run_id)
         answer = run_to_api(run)

@@ -7,8 +7,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from heartbeat.api import schemas as s
 from heartbeat.api.auth import ConfigRead
 from heartbeat.api.deps import ServicesDep
+from heartbeat.api.openapi import documented
 from heartbeat.api.responses import json_response
 from heartbeat.usage.service import MAX_DAYS
 
@@ -17,7 +19,11 @@ def router() -> APIGatewayHttpRouter:
     """A fresh router for each resolver (see `heartbeat.api.routes.runs.router`)."""
     router = APIGatewayHttpRouter()
 
-    @router.get("/v1/usage", summary="Usage per UTC day, newest first, and today's budget")
+    @router.get(
+        "/v1/usage",
+        summary="Usage per UTC day, newest first, and today's budget",
+        **documented("config.read", s.Usage),
+    )
     # No return annotations: Powertools would validate them as models.
     def get_usage(
         days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
