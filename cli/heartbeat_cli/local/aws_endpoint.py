@@ -27,6 +27,7 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READ_OPERATIONS = re.compile(r"^(Get|List|Describe|Query|Scan|BatchGet|Receive)")
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
 WriteListener = Callable[[str], None]
 # Marks the state saver's reads, made while it holds the watcher's lock (a checkpoint).
 CHECKPOINT_HEADER = "x-heartbeat-checkpoint"
@@ -48,6 +49,8 @@ class WriteWatcher:
     the service it wrote to."""
 
     def __init__(self, app: Any) -> None:
+        # Functions this process runs, by ARN, that Lambda's Invoke on this endpoint reaches.
+        self.functions: dict[str, Callable[[Any], None]] = {}
         self.app = app
         self._listeners: list[WriteListener] = []
         self._lock = threading.Lock()
@@ -60,6 +63,9 @@ class WriteWatcher:
             self._listeners.append(listener)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        invoked = self._invoke(environ, start_response)
+        if invoked is not None:
+            return invoked
         if environ.get("HTTP_" + CHECKPOINT_HEADER.upper().replace("-", "_")):
             return list(self.app(environ, start_response))
         headers = {
@@ -87,6 +93,32 @@ class WriteWatcher:
             for listener in listeners:
                 listener(service)
         return body
+
+    def _invoke(self, environ: dict[str, Any], start_response: Any) -> list[bytes] | None:
+        """Lambda's asynchronous Invoke of a function this process runs (`functions`: the api's
+        run-now of the executor): handed to it, answered 202 as Lambda does; None for anything else
+        (moto answers it). Not under the one-request lock: the handler only queues the event."""
+        from urllib.parse import unquote
+
+        match = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
+        if match is None or environ.get("REQUEST_METHOD") != "POST":
+            return None
+        target = self.functions.get(unquote(match.group(1)))
+        if target is None:
+            return None
+        payload = json.loads(_read_body(environ) or b"{}")
+        if environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse") != "Event":
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
+            return [
+                b'{"Type": "User", "Message": "the local stack invokes its functions asynchronously only"}'
+            ]
+        try:
+            target(payload)
+        except RuntimeError as exc:  # the stack is stopping
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [json.dumps({"Type": "Service", "Message": str(exc)}).encode()]
+        start_response("202 Accepted", [("Content-Type", "application/json"), ("Content-Length", "0")])
+        return [b""]
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,8 +224,13 @@ class LocalStack:
             catch_up_since=stopped_at,  # slots missed while stopped, within their catch-up window
         )
         self.scheduler = scheduler
-        api = Containers(lambda: _api_handler(env, clients, scheduler), self.options.workers)
-        authorizer = Containers(lambda: _authorizer(env, clients), self.options.workers)
+        # The very handler files Lambda runs (functions/*/app.py), their clients from the environment
+        # (the local endpoint); the api's run-now is Lambda's asynchronous Invoke, which the local
+        # endpoint hands to the scheduler's workers.
+        assert endpoint.watcher is not None
+        endpoint.watcher.functions[executor_arn] = lambda event: scheduler.invoke_async(executor_arn, event)
+        api = Containers(lambda: load_handler("api", root), self.options.workers)
+        authorizer = Containers(lambda: load_handler("authorizer", root), self.options.workers)
         gateway = Gateway(
             routes_from_template(template),
             lambda event: authorizer(event, _context("authorizer", names, template)),
@@ -269,52 +273,3 @@ def _context(name: str, names: Any, template: dict[str, Any]) -> Any:
 
     timeout, memory = function_settings(template, name)
     return LambdaContext(f"{names.prefix}-{name}", names.function_arn(name), timeout, memory)
-
-
-def _api_handler(env: dict[str, str], clients: dict[str, Any], scheduler: Any) -> Any:
-    """The api function's library entry with the endpoint's clients (and run-now handed to the
-    local workers rather than to Lambda)."""
-    from heartbeat.api.config import ApiConfig
-    from heartbeat.api.deps import AwsClients, Services
-    from heartbeat.api.handler import ApiHandler
-
-    config = ApiConfig.from_env(env)
-    invoker = LocalRunInvoker(scheduler, config.executor_arn)
-
-    def services() -> Services:
-        aws = AwsClients(
-            dynamodb=clients["dynamodb"],
-            scheduler=clients["scheduler"],
-            s3=clients["s3"],
-            sqs=clients["sqs"],
-            secretsmanager=clients["secretsmanager"],
-        )
-        return Services(config, aws, invoker, env={**os.environ, **env})  # provider keys: the shell
-
-    return ApiHandler(services)
-
-
-class LocalRunInvoker:
-    """Run-now for the local stack: the executor event goes to the scheduler's worker pool, as an
-    asynchronous Lambda invoke would queue it on AWS."""
-
-    def __init__(self, scheduler: Any, executor_arn: str) -> None:
-        self._scheduler = scheduler
-        self._executor_arn = executor_arn
-
-    def invoke(self, event: Mapping[str, Any]) -> None:
-        from heartbeat.errors import DependencyError
-
-        try:
-            self._scheduler.invoke_async(self._executor_arn, dict(event))
-        except RuntimeError as exc:
-            raise DependencyError(f"starting the run failed: {exc}") from exc
-
-
-def _authorizer(env: dict[str, str], clients: dict[str, Any]) -> Any:
-    from heartbeat.dal.keys import KeysTable
-    from heartbeat.keys.handler import Authorizer
-    from heartbeat.keys.service import KeyService
-
-    authorizer = Authorizer(lambda: KeyService(KeysTable(clients["dynamodb"], env["KEYS_TABLE"])))
-    return lambda event, context: authorizer(event)
