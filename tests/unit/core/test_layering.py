@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[3] / "layers" / "heartbeat" / "heartb
 
 # Each room and the rooms it may import (besides itself). The base modules (errors, ids, timeutil,
 # config, retry) may be imported by anyone and import no room.
-BASE = {"errors", "ids", "timeutil", "config", "retry"}
+BASE = {"errors", "ids", "timeutil", "config", "retry", "tls"}
 ALLOWED: dict[str, set[str]] = {
     "models": set(),
     "schedule": set(),

@@ -17,7 +17,6 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from urllib.parse import urljoin
 
 from heartbeat.errors import HeartbeatError
 from heartbeat.outbound.guard import OutboundRefusedError, Resolver, Target, check_url
+from heartbeat.tls import default_context
 
 USER_AGENT = "heartbeat/0.1 (+https://github.com/heartbeat)"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -32,20 +32,9 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 _CROSS_ORIGIN_DROPPED = ("authorization", "cookie", "proxy-authorization")
 _CHUNK = 64 * 1024
 
-_ssl_context: ssl.SSLContext | None = None
-_ssl_lock = threading.Lock()
-
 
 class OutboundError(HeartbeatError):
     """The request could not be completed: timeout, connection failure, TLS, too many redirects."""
-
-
-def _context() -> ssl.SSLContext:
-    global _ssl_context
-    with _ssl_lock:
-        if _ssl_context is None:
-            _ssl_context = ssl.create_default_context()
-        return _ssl_context
 
 
 @dataclass(frozen=True)
@@ -78,7 +67,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout, context=_context())
+        super().__init__(target.host, target.port, timeout=timeout, context=default_context())
         self._addresses = target.addresses
 
     def connect(self) -> None:

@@ -12,7 +12,6 @@ import email.utils
 import http.client
 import json
 import ssl
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,20 +19,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from heartbeat.soul.types import ModelError
+from heartbeat.tls import default_context
 
 USER_AGENT = "heartbeat-soul/0.1"
 _MAX_PROVIDER_MESSAGE = 300
-
-_ssl_context: ssl.SSLContext | None = None
-_ssl_lock = threading.Lock()
-
-
-def _context() -> ssl.SSLContext:
-    global _ssl_context
-    with _ssl_lock:
-        if _ssl_context is None:
-            _ssl_context = ssl.create_default_context()
-        return _ssl_context
 
 
 @dataclass(frozen=True)
@@ -60,7 +49,7 @@ def post_json(
     connection: http.client.HTTPConnection
     if parts.scheme == "https":
         connection = http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=timeout_s, context=_context()
+            parts.hostname, parts.port, timeout=timeout_s, context=default_context()
         )
     else:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout_s)
