@@ -4,6 +4,7 @@ subscription summary the executor reads."""
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 import pytest
 
@@ -94,25 +95,53 @@ def test_the_tenants_subscription_summary_follows_enable_disable_and_delete(worl
     assert not any(created["id"] in n for n in names)
 
 
+@contextmanager
+def answer_lost(client, operation: str):
+    """The call takes effect, then its answer is lost (a read timeout), once."""
+    from botocore.exceptions import ReadTimeoutError
+
+    calls = {"n": 0}
+
+    def lose(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ReadTimeoutError(endpoint_url="dynamodb")
+
+    event = f"after-call.dynamodb.{operation}"
+    client.meta.events.register(event, lose)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, lose)
+    assert calls["n"] >= 1, f"{operation} was not called"
+
+
 def test_a_lost_answer_to_the_create_keeps_the_webhook_and_its_secret(world):
     """The transaction took effect but its answer was lost (a read timeout): the endpoint is read
     back and kept, with the secret the caller is given."""
-    from botocore.exceptions import ReadTimeoutError
-
-    def lose_answer(**kwargs):
-        if kwargs.get("model").name == "TransactWriteItems":
-            raise ReadTimeoutError(endpoint_url="dynamodb")
-
-    world.dynamodb.meta.events.register(
-        "after-call.dynamodb.TransactWriteItems", lambda **kw: lose_answer(**kw)
-    )
-    status, answer = world.api.call("POST", "/v1/webhooks", body={"url": "https://hooks.example.com/x"})
-    world.dynamodb.meta.events.unregister("after-call.dynamodb.TransactWriteItems")
+    with answer_lost(world.dynamodb, "TransactWriteItems"):
+        status, answer = world.api.call("POST", "/v1/webhooks", body={"url": "https://hooks.example.com/x"})
     assert status == 201, answer
-    status, again = world.api.call("GET", f"/v1/webhooks/{answer['webhook']['id']}")
-    assert status == 200
-    value = world.secretsmanager.list_secrets()["SecretList"]
-    assert len(value) == 1
+    assert world.api.call("GET", f"/v1/webhooks/{answer['webhook']['id']}")[0] == 200
+    assert len(world.secretsmanager.list_secrets()["SecretList"]) == 1
+    assert len(meta_hooks(world)) == 1
+
+
+def test_a_lost_answer_to_a_patch_answers_the_change_that_was_made(world):
+    created = world.create_webhook("https://hooks.example.com/x")
+    with answer_lost(world.dynamodb, "TransactWriteItems"):
+        status, answer = world.api.call("PATCH", f"/v1/webhooks/{created['id']}", body={"enabled": False})
+    assert status == 200 and answer["webhook"]["enabled"] is False, answer
+    assert meta_hooks(world) == {}  # and the executor's summary says nobody listens
+
+
+def test_a_lost_answer_to_a_delete_still_removes_the_secret_and_answers_ok(world):
+    created = world.create_webhook("https://hooks.example.com/x")
+    with answer_lost(world.dynamodb, "TransactWriteItems"):
+        status, answer = world.api.call("DELETE", f"/v1/webhooks/{created['id']}")
+    assert (status, answer) == (200, {"ok": True, "id": created["id"]})
+    assert world.secretsmanager.list_secrets()["SecretList"] == []
+    assert world.api.call("GET", f"/v1/webhooks/{created['id']}")[0] == 404
 
 
 def test_deliveries_page_newest_first(world):

@@ -101,7 +101,7 @@ class WebhookService:
         try:
             self._table.insert(webhook, quota=self._p.quota, token=token)
         except DependencyError:
-            if self._exists(tenant_id, webhook.id):
+            if self._stored(tenant_id, webhook.id) is not None:
                 return webhook, secret  # the write took effect; only its answer was lost
             self._secrets.delete(tenant_id, webhook.id)
             raise
@@ -109,13 +109,6 @@ class WebhookService:
             self._secrets.delete(tenant_id, webhook.id)
             raise
         return webhook, secret
-
-    def _exists(self, tenant_id: str, webhook_id: str) -> bool:
-        try:
-            self._table.get(tenant_id, webhook_id)
-            return True
-        except NotFoundError:
-            return False
 
     def endpoints(self, tenant_id: str) -> list[Webhook]:
         return sorted(self._table.endpoints(tenant_id), key=lambda w: w.id)
@@ -144,12 +137,29 @@ class WebhookService:
         if not changes:
             return current
         updated = current.evolve(**changes, version=current.version + 1, updated_at=iso(self._clock()))
-        self._table.replace(updated, expected_version=current.version)
+        try:
+            self._table.replace(updated, expected_version=current.version)
+        except DependencyError:
+            if self._stored(tenant_id, webhook_id) == updated:
+                return updated  # the write took effect; only its answer was lost
+            raise
         return updated
+
+    def _stored(self, tenant_id: str, webhook_id: str) -> Webhook | None:
+        """The endpoint as stored now (None: gone), read again after an ambiguous failure."""
+        try:
+            return self._table.get(tenant_id, webhook_id)
+        except NotFoundError:
+            return None
 
     def delete(self, tenant_id: str, webhook_id: str) -> None:
         webhook = self._table.get(tenant_id, webhook_id)
-        self._table.delete(webhook)
+        try:
+            self._table.delete(webhook)
+        except DependencyError:
+            if self._stored(tenant_id, webhook_id) is not None:
+                raise
+            # gone: the delete took effect and only its answer was lost; finish with the secret
         try:
             self._secrets.delete(tenant_id, webhook_id)
         except DependencyError:
