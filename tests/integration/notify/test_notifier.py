@@ -90,11 +90,14 @@ def test_the_same_event_queued_twice_is_delivered_once_per_endpoint(world):
 def test_endpoints_get_only_the_events_and_tasks_they_subscribe_to(world):
     with webhook_receiver() as failures, webhook_receiver() as one_task, webhook_receiver() as other:
         world.create_webhook(failures.url, events=["run.failed"])
-        world.create_webhook(one_task.url, task_ids=["cron_01jd0000000000000000000000"])
-        world.create_webhook(other.url, tenant="tenant-b")
-        publish(
-            world, event_message("tenant-a", "cron_01jd0000000000000000000000", "run.succeeded", "run.failed")
+        status, task = world.api.call(
+            "POST", "/v1/tasks", body={"name": "t", "prompt": "p", "schedule": "0 9 * * *"}
         )
+        assert status == 201, task
+        task_id = task["task"]["id"]
+        world.create_webhook(one_task.url, task_ids=[task_id])
+        world.create_webhook(other.url, tenant="tenant-b")
+        publish(world, event_message("tenant-a", task_id, "run.succeeded", "run.failed"))
         publish(world, event_message("tenant-a", "cron_01jd1111111111111111111111", "run.failed"))
         world.drain(world.notifier(NO_WAIT))
         assert sorted(g.json["type"] for g in failures.wait_for(2)) == ["run.failed", "run.failed"]

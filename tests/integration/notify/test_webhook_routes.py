@@ -59,6 +59,7 @@ def test_another_tenants_webhook_is_not_found_through_every_route(world):
         ({"url": "https://x.example.com", "events": ["*", "run.failed"]}, "events"),
         ({"url": "https://x.example.com", "format": "teams"}, "format"),
         ({"url": "https://x.example.com", "task_ids": ["nope"]}, "task_ids"),
+        ({"url": "https://x.example.com", "task_ids": [f"cron_{n:026d}" for n in range(51)]}, "task_ids"),
         ({"url": "ftp://x.example.com/hook"}, "url"),
         ({"url": "https://user:pw@x.example.com/hook"}, "url"),
         ({"events": ["*"]}, "url"),
@@ -148,3 +149,49 @@ def test_deliveries_page_newest_first(world):
     created = world.create_webhook("https://hooks.example.com/x")
     status, answer = world.api.call("GET", f"/v1/webhooks/{created['id']}/deliveries", query={"limit": "5"})
     assert (status, answer) == (200, {"deliveries": [], "next_cursor": None})
+
+
+def create_task(world, tenant: str = "tenant-a") -> str:
+    body = {"name": "t", "prompt": "p", "schedule": "0 9 * * *"}
+    status, answer = world.api.call("POST", "/v1/tasks", body=body, tenant=tenant)
+    assert status == 201, answer
+    return str(answer["task"]["id"])
+
+
+UNKNOWN_TASK = "cron_01jd0000000000000000000000"
+
+
+def test_a_webhook_naming_a_task_that_does_not_exist_is_a_400_and_leaves_nothing_behind(world):
+    status, answer = world.api.call(
+        "POST", "/v1/webhooks", body={"url": "https://x.example.com", "task_ids": [UNKNOWN_TASK]}
+    )
+    assert status == 400 and answer["error"]["param"] == "task_ids", answer
+    assert UNKNOWN_TASK in answer["error"]["message"]
+    assert world.api.call("GET", "/v1/webhooks")[1] == {"webhooks": []}
+    assert meta_hooks(world) == {}
+    assert world.secretsmanager.list_secrets()["SecretList"] == []
+
+
+def test_a_webhook_may_name_its_own_tenants_tasks_but_not_another_tenants(world):
+    mine = create_task(world)
+    created = world.create_webhook("https://x.example.com", task_ids=[mine])
+    assert created["task_ids"] == [mine]
+    status, answer = world.api.call(
+        "POST", "/v1/webhooks", body={"url": "https://x.example.com", "task_ids": [mine]}, tenant="tenant-b"
+    )
+    assert status == 400 and mine in answer["error"]["message"], answer
+
+
+def test_a_patch_checks_only_the_tasks_it_adds(world):
+    first, second = create_task(world), create_task(world)
+    created = world.create_webhook("https://x.example.com", task_ids=[first])
+    path = f"/v1/webhooks/{created['id']}"
+    status, answer = world.api.call("PATCH", path, body={"task_ids": [first, UNKNOWN_TASK]})
+    assert status == 400 and UNKNOWN_TASK in answer["error"]["message"], answer
+    assert world.api.call("GET", path)[1]["webhook"]["task_ids"] == [first]  # unchanged
+    assert world.api.call("DELETE", f"/v1/tasks/{first}")[0] == 200
+    # The task it already names has gone since: other changes still go through.
+    status, answer = world.api.call("PATCH", path, body={"task_ids": [first, second]})
+    assert status == 200 and answer["webhook"]["task_ids"] == sorted([first, second]), answer
+    status, answer = world.api.call("PATCH", path, body={"url": "https://y.example.com"})
+    assert status == 200, answer

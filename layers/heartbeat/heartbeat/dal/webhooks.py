@@ -14,6 +14,7 @@ transaction, so the summary never disagrees with the endpoints.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from heartbeat.dal.dynamo import (
@@ -26,7 +27,13 @@ from heartbeat.dal.dynamo import (
     serialize,
     value,
 )
-from heartbeat.errors import ConflictError, DependencyError, NotFoundError, QuotaExceededError
+from heartbeat.errors import (
+    ConflictError,
+    DependencyError,
+    InvalidRequestError,
+    NotFoundError,
+    QuotaExceededError,
+)
 from heartbeat.models.webhook import (
     DELIVERY_SK_PREFIX,
     WEBHOOK_SK_PREFIX,
@@ -96,9 +103,35 @@ class WebhooksTable:
             update["ExpressionAttributeValues"] = {**values, ":quota": {"N": str(quota)}}
         return {"Update": update}
 
+    def _task_checks(self, tenant_id: str, task_ids: Sequence[str]) -> list[Any]:
+        """One ConditionCheck per task the endpoint names: it must exist in this tenant."""
+        return [
+            {
+                "ConditionCheck": {
+                    "TableName": self._tasks_table,
+                    "Key": {"pk": {"S": tenant_id}, "sk": {"S": task_id}},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            }
+            for task_id in task_ids
+        ]
+
+    @staticmethod
+    def _unknown_task(reasons: list[str], task_ids: Sequence[str], exc: Exception) -> None:
+        """Raise a 400 naming the first task (checked from the transaction's third action on) that
+        does not exist."""
+        for task_id, reason in zip(task_ids, reasons[2:], strict=False):
+            if reason == "ConditionalCheckFailed":
+                raise InvalidRequestError(
+                    f"task_ids: no task '{task_id}' in this tenant (task ids come from POST /v1/tasks)",
+                    param="task_ids",
+                ) from exc
+
     def insert(self, webhook: Webhook, *, quota: int, token: str) -> None:
         """The endpoint and its subscription, in one idempotent transaction (`token`: a retry of
-        the same create within ten minutes is not applied twice)."""
+        the same create within ten minutes is not applied twice) that also checks each task it
+        names exists (InvalidRequestError if one does not)."""
+        checked = list(webhook.task_ids or ())
         try:
             self._client.transact_write_items(
                 ClientRequestToken=token,
@@ -111,10 +144,12 @@ class WebhooksTable:
                         }
                     },
                     self._meta_update(webhook, count=1, quota=quota),
+                    *self._task_checks(webhook.tenant_id, checked),
                 ],
             )
         except AWS_ERRORS as exc:
             reasons = cancellation_codes(exc)
+            self._unknown_task(reasons, checked, exc)
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise QuotaExceededError(
                     f"this tenant already has {quota} webhooks, its quota: delete one before adding another"
@@ -150,9 +185,10 @@ class WebhooksTable:
             raise DependencyError(f"listing webhooks failed ({error_code(exc)})") from exc
         return [webhook_from_item(deserialize(item)) for item in items]
 
-    def replace(self, webhook: Webhook, *, expected_version: int) -> None:
+    def replace(self, webhook: Webhook, *, expected_version: int, check_tasks: Sequence[str] = ()) -> None:
         """Write `webhook` (its version already bumped) if the stored one is still at
-        `expected_version`, with its subscription; ConflictError when another write won."""
+        `expected_version`, with its subscription; ConflictError when another write won,
+        InvalidRequestError when a task in `check_tasks` (those the change adds) does not exist."""
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -165,6 +201,7 @@ class WebhooksTable:
                         }
                     },
                     self._meta_update(webhook),
+                    *self._task_checks(webhook.tenant_id, check_tasks),
                 ],
             )
         except AWS_ERRORS as exc:
@@ -174,6 +211,7 @@ class WebhooksTable:
                     f"webhook '{webhook.id}' changed while this request was processed (or was deleted): "
                     "read it again and retry"
                 ) from exc
+            self._unknown_task(reasons, check_tasks, exc)
             raise DependencyError(f"updating the webhook failed ({error_code(exc)})") from exc
 
     def delete(self, webhook: Webhook) -> None:

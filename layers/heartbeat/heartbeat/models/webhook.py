@@ -23,7 +23,9 @@ EVENT_TYPES = (
 )
 TEST_EVENT = "webhook.test"
 MAX_WEBHOOKS_PER_TENANT = 20
-MAX_TASK_IDS = 100
+# Each named task is checked in the endpoint's write transaction (100 actions at most, two of
+# them the endpoint and its subscription), so a webhook names at most 50; for more, leave task_ids out.
+MAX_TASK_IDS = 50
 MAX_URL = 2048
 
 WebhookFormat = Literal["standard", "slack"]
@@ -48,6 +50,8 @@ def _task_ids(value: list[str] | None) -> list[str] | None:
         return None
     if not value:
         raise ValueError("task_ids must name at least one task; leave it out for every task")
+    if len(set(value)) > MAX_TASK_IDS:
+        raise ValueError(f"task_ids names at most {MAX_TASK_IDS} tasks; leave it out for every task")
     return sorted(set(value))
 
 

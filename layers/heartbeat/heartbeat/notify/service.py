@@ -138,7 +138,8 @@ class WebhookService:
             return current
         updated = current.evolve(**changes, version=current.version + 1, updated_at=iso(self._clock()))
         try:
-            self._table.replace(updated, expected_version=current.version)
+            added = sorted(set(updated.task_ids or ()) - set(current.task_ids or ()))
+            self._table.replace(updated, expected_version=current.version, check_tasks=added)
         except DependencyError:
             if self._stored(tenant_id, webhook_id) == updated:
                 return updated  # the write took effect; only its answer was lost
