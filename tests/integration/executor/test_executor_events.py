@@ -8,6 +8,11 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
+from botocore.exceptions import ClientError
+
+from heartbeat.errors import DependencyError
+
 from .conftest import T0
 
 
@@ -107,3 +112,107 @@ def test_an_exhausted_budget_sends_budget_exhausted_once_a_day(harness_with):
     assert [o.status for o in skipped] == ["skipped", "skipped"]
     (event,) = queued_events(harness)
     assert event["type"] == "budget.exhausted" and event["data"]["budget"]["daily_tokens"] == 1
+
+
+class Killed(BaseException):
+    """The process dying at a call: nothing after it runs, not even `except Exception`."""
+
+
+def failing_send(harness, error: BaseException, times: int = 1) -> list[str]:
+    """The next `times` SendMessage calls raise `error` before reaching the queue."""
+    left = [times]
+    failed: list[str] = []
+
+    def hook(**_: object) -> None:
+        if left[0] > 0:
+            left[0] -= 1
+            failed.append("SendMessage")
+            raise error
+
+    harness.aws.sqs.meta.events.register("before-call.sqs.SendMessage", hook)
+    return failed
+
+
+def throttled() -> ClientError:
+    return ClientError(
+        {"Error": {"Code": "ServiceUnavailable", "Message": "try again"}, "ResponseMetadata": {}},
+        "SendMessage",
+    )
+
+
+def test_a_run_whose_events_could_not_be_queued_fails_its_delivery_and_the_retry_queues_them(harness):
+    subscribe(harness)
+    task_id = harness.create_task()
+    failed = failing_send(harness, throttled())
+    with pytest.raises(DependencyError, match="the run is recorded"):
+        harness.deliver(task_id)
+    assert failed == ["SendMessage"] and queued_events(harness) == []
+    (run,) = harness.runs(task_id)
+    assert run.status == "ok"  # the run itself is not undone or repeated
+    retried = harness.deliver(task_id)  # Lambda's retry of the same event
+    assert retried.status == "duplicate"
+    (event,) = queued_events(harness)
+    assert event["type"] == "run.succeeded" and event["data"]["run"]["id"] == run.id
+    assert len(harness.runs(task_id)) == 1 and len(harness.model.requests) == 1
+
+
+def test_a_delivery_killed_after_recording_a_failure_is_retried_into_the_same_alert(harness):
+    subscribe(harness, events=["run.failed", "task.failing"])
+    task_id = harness.create_task(alert_after_errors=1)
+    from heartbeat.soul.types import ModelError
+
+    harness.model.reply = lambda request: ModelError("the provider is overloaded", transient=True, status=529)
+    failing_send(harness, Killed())
+    with pytest.raises(Killed):
+        harness.deliver(task_id)
+    assert queued_events(harness) == []
+    assert harness.deliver(task_id).status == "duplicate"
+    first = queued_events(harness)
+    assert [e["type"] for e in first] == ["run.failed", "task.failing"]
+    # Another repeat queues the very same events (same ids): the notifier posts each once.
+    assert harness.deliver(task_id).status == "duplicate"
+    again = queued_events(harness)
+    assert [e["id"] for e in again] == [e["id"] for e in first]
+    assert harness.task(task_id).task.state.consecutive_errors == 1  # counted once
+
+
+def test_a_missed_slot_whose_event_was_lost_is_sent_by_the_retry(harness):
+    subscribe(harness, events=["run.missed"])
+    task_id = harness.create_task()
+    harness.clock.now = T0 + timedelta(hours=2)
+    failing_send(harness, throttled())
+    with pytest.raises(DependencyError):
+        harness.deliver(task_id)
+    assert harness.deliver(task_id).status == "duplicate"
+    (event,) = queued_events(harness)
+    assert event["type"] == "run.missed"
+
+
+def test_a_repeated_run_now_delivery_requeues_the_events_of_its_finished_run(harness):
+    from heartbeat.dal.runs import RunsTable
+    from heartbeat.dal.task_state import TaskStateTable
+    from heartbeat.runs.service import RunsService
+
+    subscribe(harness)
+    task_id = harness.create_task()
+    sent: list[dict] = []
+
+    class Invoker:
+        def invoke(self, payload: dict) -> None:
+            sent.append(payload)
+
+    runs = RunsService(
+        RunsTable(harness.aws.dynamodb, harness.aws.env["RUNS_TABLE"]),
+        TaskStateTable(harness.aws.dynamodb, harness.aws.env["TASKS_TABLE"]),
+        Invoker(),
+        clock=harness.clock,
+    )
+    queued = runs.run_now("tenant-a", task_id)
+    (payload,) = sent
+    failing_send(harness, Killed())
+    with pytest.raises(Killed):
+        harness.executor.handle(payload)
+    outcome = harness.executor.handle(payload)
+    assert outcome.status == "duplicate"
+    (event,) = queued_events(harness)
+    assert event["type"] == "run.succeeded" and event["data"]["run"]["id"] == queued.id

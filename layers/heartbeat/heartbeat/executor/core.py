@@ -5,7 +5,10 @@ For a scheduled delivery `{tenant_id, task_id, scheduled_time}`:
    record nothing.
 2. Claim the slot: a conditional put of a `queued` run record whose id is derived from (tenant,
    task, scheduled time). A delivery that finds the record is a duplicate and does nothing (unless
-   the run has sat `queued` longer than a minute: its delivery died, and this one carries it on).
+   the run has sat `queued` longer than a minute: its delivery died, and this one carries it on),
+   but queue again the events of a run already final: the delivery that recorded it may have died
+   or failed to queue them (a queue failure after the record fails the delivery, so it is retried;
+   the events keep their ids, so the notifier posts each once).
    A delivery later than the task's `catchup_window_seconds` after its slot is recorded `missed`
    (with its lateness, and a `run.missed` event) and not run; it touches neither the error count
    nor the lease.
@@ -195,6 +198,10 @@ class Executor:
             except NotFoundError:
                 return Outcome("ignored", reason=f"no run {ev.run_id} for task {ev.task_id}")
             if run.status != "queued":
+                if _has_events(run):
+                    later = self._load(ev.tenant_id, ev.task_id, now)
+                    if later is not None:
+                        self._republish(run, later, now)
                 return Outcome("duplicate", run, f"run {run.id} is already {run.status}")
             self._notify(run)
             return self._process(run, ev, now, None, remaining, executor_arn)
@@ -219,10 +226,12 @@ class Executor:
             conversation_id=task.conversation_id,
         )
         if not self._d.runs.claim_slot(run):
-            stale = self._stale_queued(ev, run.id, now)
-            if stale is None:
+            existing = self._existing(ev, run.id)
+            if existing is None or not self._stale_queued(existing, now):
+                if existing is not None:
+                    self._republish(existing, snapshot, now)
                 return Outcome("duplicate", reason=f"slot {ev.slot} was already claimed by run {run.id}")
-            run = stale
+            run = existing
         self._notify(run)
         late = (now - ev.scheduled_time).total_seconds()
         if run.trigger == "schedule" and late > task.catchup_window_seconds:
@@ -230,15 +239,38 @@ class Executor:
         return self._process(run, ev, now, snapshot, remaining, executor_arn)
 
     # -- deciding ----------------------------------------------------------------------------
-    def _stale_queued(self, ev: ExecutorEvent, owner: str, now: datetime) -> Run | None:
+    def _existing(self, ev: ExecutorEvent, owner: str) -> Run | None:
+        """The run that claimed this delivery's slot first (None: gone since, by its TTL)."""
         try:
-            run = self._d.runs.get(ev.tenant_id, ev.task_id, owner)
+            return self._d.runs.get(ev.tenant_id, ev.task_id, owner)
         except NotFoundError:
             return None
+
+    def _stale_queued(self, run: Run, now: datetime) -> bool:
+        """The run has sat `queued` so long that its delivery must have died: this one carries it on."""
         if run.status == "queued" and now - parse_iso(run.created_at) > self._p.stale_queued:
             logger.info("carrying on run %s, queued since %s", run.id, run.created_at)
-            return run
-        return None
+            return True
+        return False
+
+    def _republish(self, run: Run, snapshot: TaskSnapshot, now: datetime) -> None:
+        """A repeated delivery of a run that is already final queues its events again: the first
+        delivery may have died (or failed to queue them) after recording the run. The events are
+        rebuilt with the ids they had the first time, so the notifier posts each once."""
+        if self._d.events is None or not snapshot.subscriptions:
+            return
+        if run.status == "missed":
+            self._publish_events(snapshot, (self._run_event(RUN_MISSED_EVENT, run),), now, strict=True)
+        elif run.status in ("ok", "error") and run.transition is not None:
+            moved = run.transition
+            self._send_run_events(
+                snapshot,
+                run,
+                snapshot.task,
+                errors=(int(moved["errors_before"]), int(moved["errors_after"])),
+                disabled=bool(moved["disables"]) and not snapshot.task.enabled,
+                strict=True,
+            )
 
     def _process(
         self,
@@ -374,7 +406,7 @@ class Executor:
         if outcome.status != "missed" or outcome.run is None:
             return outcome
         events = (self._run_event(RUN_MISSED_EVENT, outcome.run),)
-        self._publish_events(snapshot, events, now)
+        self._publish_events(snapshot, events, now, strict=True)
         return replace(outcome, events=events)
 
     def _over_budget(self, run: Run, snapshot: TaskSnapshot, budget: BudgetView, now: datetime) -> Outcome:
@@ -396,15 +428,17 @@ class Executor:
                 "run": run_to_api(outcome.run) if outcome.run else None,
             },
         )
-        self._publish_events(snapshot, (event,), now)
+        self._publish_events(snapshot, (event,), now, strict=False)
         return replace(outcome, events=(event,))
 
     def _publish_events(
-        self, snapshot: TaskSnapshot, events: tuple[OutcomeEvent, ...], now: datetime
+        self, snapshot: TaskSnapshot, events: tuple[OutcomeEvent, ...], now: datetime, *, strict: bool
     ) -> None:
         """Send events this delivery decided (`run.missed`, `budget.exhausted`) to the tenant's
         webhooks, when one listens. The event id derives from the event's key, so a repeat is one
-        event; a queue failure never fails the delivery."""
+        event. A queue failure fails the delivery when `strict` (after the run is recorded: the
+        retry finds the run and queues the events again); `budget.exhausted` is not strict, since
+        the day's mark is already taken and a retry would not send it."""
         if self._d.events is None or not snapshot.subscriptions:
             return
         from heartbeat.models.task import task_to_api
@@ -424,10 +458,21 @@ class Executor:
         chosen = wanted(built, snapshot.subscriptions)
         if not chosen:
             return
+        self._queue(snapshot.task.tenant_id, [e.to_message() for e in chosen], strict=strict)
+
+    def _queue(self, tenant_id: str, messages: list[dict[str, Any]], *, strict: bool) -> None:
+        queue = self._d.events
+        if queue is None:
+            return
         try:
-            self._d.events.publish(snapshot.task.tenant_id, [e.to_message() for e in chosen])
+            queue.publish(tenant_id, messages)
         except DependencyError as exc:
-            logger.error("queueing %d webhook events failed: %s", len(chosen), exc.message)
+            logger.error("queueing %d webhook events failed: %s", len(messages), exc.message)
+            if strict:
+                raise DependencyError(
+                    f"the run is recorded, but queueing its webhook events failed ({exc.message}); "
+                    "the delivery fails so that its retry queues them"
+                ) from exc
 
     def _run_event(self, kind: str, run: Run) -> OutcomeEvent:
         return OutcomeEvent(
@@ -539,6 +584,7 @@ class Executor:
                     finished_at=iso(ended),
                     error=error,
                     expires_at=self._expires(ended),
+                    transition=_transition(task, state, disable),
                 )
             ),
             slot=None,  # the dead run's tenant slot frees itself when it expires
@@ -548,7 +594,11 @@ class Executor:
             if disable and written.unchanged:
                 self._disable_schedules(task)
         if written.record:
-            self._publish(snapshot, dead, state if written.state else None, disable and written.state)
+            # Not strict: this delivery is about its own slot, and failing it would not bring the
+            # dead run's events back (the retry finds the lease released).
+            self._publish(
+                snapshot, dead, state if written.state else None, disable and written.state, strict=False
+            )
         return self._load(task.tenant_id, task.id, now)
 
     # -- running -----------------------------------------------------------------------------
@@ -677,6 +727,7 @@ class Executor:
             error=error,
             terminal=terminal,
         )
+        record = record.evolve(transition=_transition(task, state, disable))
         written = self._d.state.finish(
             run.tenant_id,
             run.task_id,
@@ -701,21 +752,22 @@ class Executor:
         elif disable and written.unchanged:
             self._disable_schedules(task)
         if written.record:
-            self._publish(snapshot, record, state if written.state else None, disable and written.state)
+            self._publish(
+                snapshot, record, state if written.state else None, disable and written.state, strict=True
+            )
         if error is not None:
             logger.warning("run failed: %s", error)
         return Outcome(status, record, error)
 
-    def _publish(self, snapshot: TaskSnapshot, record: Run, state: RunState | None, disabled: bool) -> None:
+    def _publish(
+        self, snapshot: TaskSnapshot, record: Run, state: RunState | None, disabled: bool, *, strict: bool
+    ) -> None:
         """Send the run's events to the notifications queue, if an enabled webhook of the tenant
-        wants any of them (known from the snapshot: no extra read). Never fails the run."""
+        wants any of them (known from the snapshot: no extra read). A queue failure fails the
+        delivery when `strict`, never the run: the record is written, and the retry re-queues."""
         if self._d.events is None or not snapshot.subscriptions:
             return
         from dataclasses import replace
-
-        from heartbeat.models.run import run_to_api
-        from heartbeat.models.task import task_to_api
-        from heartbeat.notify.events import RunFacts, run_events, wanted
 
         task = snapshot.task
         after = task
@@ -735,30 +787,42 @@ class Executor:
                     disabled_reason=state.disabled_reason or task.state.disabled_reason,
                 ),
             )
+        errors = (task.state.consecutive_errors, after.state.consecutive_errors)
+        self._send_run_events(snapshot, record, after, errors=errors, disabled=disabled, strict=strict)
+
+    def _send_run_events(
+        self,
+        snapshot: TaskSnapshot,
+        record: Run,
+        after: Task,
+        *,
+        errors: tuple[int, int],
+        disabled: bool,
+        strict: bool,
+    ) -> None:
+        """Queue the events of finished run `record` that the tenant's webhooks want; `after` is
+        the task as the run left it, `errors` its error count before and after the run."""
+        from heartbeat.models.run import run_to_api
+        from heartbeat.models.task import task_to_api
+        from heartbeat.notify.events import RunFacts, run_events, wanted
+
         facts = RunFacts(
             tenant_id=record.tenant_id,
             task_id=record.task_id,
             run_id=record.id,
             status=record.status,
             finished_at=record.finished_at or iso(self._clock()),
-            errors_before=task.state.consecutive_errors,
-            errors_after=after.state.consecutive_errors,
-            alert_after_errors=task.alert_after_errors,
+            errors_before=errors[0],
+            errors_after=errors[1],
+            alert_after_errors=after.alert_after_errors,
             disabled=disabled,
             task=task_to_api(after),
             run=run_to_api(record),
             notifications=tuple(getattr(record, "notifications", None) or ()),
         )
         events = wanted(run_events(facts), snapshot.subscriptions)
-        if not events:
-            return
-        try:
-            self._d.events.publish(record.tenant_id, [event.to_message() for event in events])
-        except DependencyError as exc:
-            # Delivery never blocks or fails a run; the run record still says what happened.
-            logger.error(
-                "queueing run %s's %d webhook events failed: %s", record.id, len(events), exc.message
-            )
+        if events:
+            self._queue(record.tenant_id, [event.to_message() for event in events], strict=strict)
 
     def _run_state(
         self, task: Task, run: Run, finished: datetime, *, error: str | None, terminal: bool
@@ -821,6 +885,20 @@ class Executor:
     def _default_remaining(self) -> Callable[[], int]:
         deadline = time.monotonic() + self._p.default_lease.total_seconds()
         return lambda: int((deadline - time.monotonic()) * 1000)
+
+
+def _transition(task: Task, state: RunState, disable: bool) -> dict[str, Any]:
+    """What the run record keeps of its effect on the task, for `Executor._republish`."""
+    return {
+        "errors_before": task.state.consecutive_errors,
+        "errors_after": state.consecutive_errors if state.counts else task.state.consecutive_errors,
+        "disables": disable,
+    }
+
+
+def _has_events(run: Run) -> bool:
+    """Whether a final run has events a repeated delivery may have to queue again."""
+    return run.status == "missed" or (run.status in ("ok", "error") and run.transition is not None)
 
 
 def _is_terminal(exc: ModelError) -> bool:

@@ -59,6 +59,9 @@ class Run:
     """Each tool call as `{"name", "ok", "ms", "error"}`: never its arguments (they may hold secrets)."""
     notifications: list[dict[str, Any]] | None = None
     """The run's `agent.notification`s (`{"type", "title", "message", "severity", "at"}`), for delivery."""
+    transition: dict[str, Any] | None = None
+    """Stored, never answered: what a finished run did to its task (`{"errors_before",
+    "errors_after", "disables"}`), so a redelivery can rebuild the very events it sent."""
 
     def evolve(self, **changes: Any) -> Run:
         return replace(self, **changes)
@@ -79,6 +82,7 @@ _OPTIONAL = (
     "output_json",
     "tool_calls",
     "notifications",
+    "transition",
 )
 
 
@@ -132,7 +136,16 @@ def run_from_item(item: dict[str, Any]) -> Run:
         output_json=item.get("output_json"),
         tool_calls=[_tool_call(call) for call in item["tool_calls"]] if item.get("tool_calls") else None,
         notifications=[dict(n) for n in item["notifications"]] if item.get("notifications") else None,
+        transition=_transition(item["transition"]) if item.get("transition") else None,
     )
+
+
+def _transition(value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "errors_before": int(value["errors_before"]),
+        "errors_after": int(value["errors_after"]),
+        "disables": bool(value["disables"]),
+    }
 
 
 def _tool_call(call: dict[str, Any]) -> dict[str, Any]:
