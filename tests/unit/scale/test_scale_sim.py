@@ -16,7 +16,8 @@ from bench.scale.workload import Runs, draw, fire_times  # noqa: E402
 
 # Quotas so large that only the rule under test binds.
 ROOMY = Quotas(scheduler_invocations_per_s=10**9, lambda_concurrency=10**6, lambda_scale_per_10s=10**6)
-NO_JITTER = Policy(retry_jitter_s=0.0, short_delivery_s=0.0)
+# One executor function unless a test says otherwise: the rules below are per function.
+NO_JITTER = Policy(retry_jitter_s=0.0, short_delivery_s=0.0, executor_shards=1)
 
 
 def starts(runs: Runs, quotas: Quotas, policy: Policy = NO_JITTER) -> tuple[list[float], object]:
