@@ -188,23 +188,28 @@ def simulate(
         for idx, attempt, at in retries.pop(t, ()):
             scheduler.push(idx, attempt, at)
         invoked = 0
+        incoming: tuple[IntArray, IntArray, FloatArray] | None = None
         if scheduler.size:
             idx, attempt, due = scheduler.pop(quotas.scheduler_invocations_per_s)
             invoked = len(idx)
             sent = np.maximum(due, t + np.arange(invoked) / quotas.scheduler_invocations_per_s)
-            _route(lams, shard, idx, attempt, sent)
-            queued += invoked
+            incoming = (idx, attempt, sent)
             out.scheduler_invocations += invoked
         out.invocations_per_s.append(invoked)
+        if incoming is not None and queued:  # behind a backlog, the new events queue up
+            _route(lams, shard, *incoming)
+            queued += invoked
+            incoming = None
 
         # 3. Lambda: each function's environments scale at the documented rate, and all of them
         # together run at most the account's concurrency.
         tokens = np.minimum(float(quotas.lambda_scale_per_10s), tokens + refill)
-        backlog = (
-            np.fromiter((q.size for q in lams), np.int64, count=shards)
-            if queued
-            else np.zeros(shards, dtype=np.int64)
-        )
+        if queued:
+            backlog = np.fromiter((q.size for q in lams), np.int64, count=shards)
+        elif incoming is not None:
+            backlog = np.bincount(shard[incoming[0]], minlength=shards)
+        else:
+            backlog = np.zeros(shards, dtype=np.int64)
         wanted = np.minimum(quotas.lambda_concurrency, running + backlog)
         grow = np.minimum(np.maximum(wanted - environments, 0), tokens.astype(np.int64))
         environments += grow
@@ -215,13 +220,24 @@ def simulate(
             environments = np.where(idle, np.maximum(running, np.minimum(environments, peak)), environments)
         requeue_creates = 0
         account_free = quotas.lambda_concurrency - int(running.sum())
-        take = _share(np.maximum(environments - running, 0), backlog, account_free) if queued else backlog
-        if queued and take.any():
-            parts = [lams[s].pop(int(k)) for s, k in enumerate(take.tolist()) if k]
-            idx = np.concatenate([p[0] for p in parts])
-            attempt = np.concatenate([p[1] for p in parts])
-            sent = np.concatenate([p[2] for p in parts])
-            queued -= len(idx)
+        take = _share(np.maximum(environments - running, 0), backlog, account_free)
+        batch = None
+        if incoming is not None and (take == backlog).all():
+            batch = incoming  # every event starts at once: no queue (the quiet seconds' fast path)
+        else:
+            if incoming is not None:
+                _route(lams, shard, *incoming)
+                queued += invoked
+            if queued and take.any():
+                parts = [lams[s].pop(int(k)) for s, k in enumerate(take.tolist()) if k]
+                batch = (
+                    np.concatenate([p[0] for p in parts]),
+                    np.concatenate([p[1] for p in parts]),
+                    np.concatenate([p[2] for p in parts]),
+                )
+                queued -= len(batch[0])
+        if batch is not None:
+            idx, attempt, sent = batch
             start = np.maximum(sent, float(t))
             fresh = start - sent <= policy.lambda_max_event_age_s
             out.dropped += int((~fresh).sum())
@@ -257,8 +273,11 @@ def simulate(
             np.add.at(ending, (ends, shard[run_idx]), 1)
             # writes: the start transaction (slot, task state) now, the finish transaction (slot,
             # task state) and the usage counter when the run ends
-            out.slot_writes.append((np.r_[tenants[ran], tenants[ran]], np.r_[np.full(len(ran), t), ends]))
-            out.state_writes.append((np.r_[task[ran], task[ran]], np.r_[np.full(len(ran), t), ends]))
+            now = np.full(len(ran), t)
+            out.slot_writes.append(
+                (np.concatenate((tenants[ran], tenants[ran])), np.concatenate((now, ends)))
+            )
+            out.state_writes.append((np.concatenate((task[ran], task[ran])), np.concatenate((now, ends))))
             out.usage_writes.append((tenants[ran], ends))
             out.lambda_gb_s += float(runs.duration[run_idx].sum()) * gb
             out.write_units += len(ran) * RUN_UNITS["write"]
@@ -325,7 +344,9 @@ def _rank_within(groups: IntArray, eligible: npt.NDArray[np.bool_]) -> IntArray:
     keys = groups[rows]
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    position = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    boundary = np.ones(len(rows), dtype=np.bool_)
+    boundary[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    starts = np.flatnonzero(boundary)
+    position = np.arange(len(rows)) - np.repeat(starts, np.diff(np.append(starts, len(rows))))
     rank[rows[order]] = position
     return rank
