@@ -115,7 +115,7 @@ def scale_rows(scale: dict[str, Any]) -> list[tuple[str, str, str]]:
         not_run = fig["missed"] + fig["gave_up_waiting_for_tenant_slot"] + fig["dead_lettered_by_lambda"]
         rows.append(
             (
-                f"scale: {fig['tasks']:,} tasks, {fig['scenario']}",
+                f"scale: {fig['tasks']:,} tasks, {fig['scenario']} ({fig.get('executor_shards', 1)} shards)",
                 f"{fig['peak_invocations_per_s']:,} inv/s peak, {fig['peak_concurrent_runs']:,} concurrent, "
                 f"late p50/p99/max {fig['lateness_p50_s']}/{fig['lateness_p99_s']}/{fig['lateness_max_s']} s, "
                 f"{not_run:,} slots not run, busiest item {item} writes/s, "

@@ -49,6 +49,9 @@ class Policy:
     # template.yaml TenantConcurrency (ExecutorPolicy.tenant_concurrency, executor/core.py): 25
     # since the first run of this simulation (it was 5).
     tenant_concurrency: int = 25
+    # template.yaml ExecutorShards (default 4): how many executor functions the tenants are spread
+    # over (heartbeat.dal.shards.shard_of); each scales at its own lambda_scale_per_10s.
+    executor_shards: int = 4
     # executor/core.py `_requeue`: delay = min(first_retry * 2 ** (attempt - 1), max_retry) plus
     # uniform(0, 10) s of jitter; a run that waited longer than max_queue since its slot is
     # recorded skipped instead (MAX_QUEUE_SECONDS, default 3600).

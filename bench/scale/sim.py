@@ -10,10 +10,14 @@ second, in this order:
    and invokes at most `scheduler_invocations_per_s` of its backlog, first due first: excess
    invocations wait, they are not dropped.
 3. Lambda's asynchronous queue hands events to the executor while its concurrency allows: at most
-   `lambda_concurrency` at once, and new execution environments come at most
-   `lambda_scale_per_10s` per 10 s (refilled continuously, never banked beyond that); environments
-   idle for `reclaim_s` are taken back. An event older than `lambda_max_event_age_s` goes to the
-   dead-letter queue and never reaches the executor.
+   `lambda_concurrency` at once across the account, and new execution environments come at most
+   `lambda_scale_per_10s` per 10 s to each function (refilled continuously, never banked beyond
+   that); environments idle for `reclaim_s` are taken back. With `executor_shards` functions, each
+   has its own queue, environments and scaling rate, and a delivery goes to its tenant's shard
+   (`heartbeat.dal.shards.shard_of`, what the api and the executor target); when the account's
+   concurrency is the limit, the free concurrency goes to the shards in proportion to what they
+   could start. An event older than `lambda_max_event_age_s` goes to the dead-letter queue and
+   never reaches the executor.
 4. The executor decides each delivery as `executor/core.py` does:
    - a first delivery later than the catch-up window after its slot is recorded `missed`;
    - a slot whose task's previous run still holds the lease is `skipped` (`_skip_reason`);
@@ -107,6 +111,37 @@ class Outcome:
     seconds: int = 0
 
 
+def tenant_shards(tenants: int, shards: int) -> IntArray:
+    """Each simulated tenant's executor shard, by the product's own hash of its tenant id."""
+    import numpy as np
+
+    from heartbeat.dal.shards import shard_of
+
+    return np.fromiter((shard_of(tenant_name(i), shards) for i in range(tenants)), np.int64, count=tenants)
+
+
+def tenant_name(index: int) -> str:
+    """The tenant id the simulation gives tenant `index` (the form `heartbeat keys create` takes)."""
+    return f"tenant-{index:07d}"
+
+
+def _share(free: IntArray, demand: IntArray, account_free: int) -> IntArray:
+    """How many queued events each shard starts: what it could start (its free environments and its
+    queue), cut to the account's free concurrency in proportion when that is the limit."""
+    import numpy as np
+
+    could = np.minimum(free, demand)
+    total = int(could.sum())
+    if total <= account_free:
+        return could
+    take = could * account_free // total
+    short = account_free - int(take.sum())
+    if short > 0:
+        for s in np.argsort(-(could - take), kind="stable")[:short].tolist():
+            take[s] += 1
+    return take
+
+
 def simulate(
     runs: Runs, quotas: Quotas, policy: Policy, *, seed: int = 20, reclaim_s: int = 300, horizon_days: int = 3
 ) -> Outcome:
@@ -118,26 +153,31 @@ def simulate(
     out = Outcome()
     n = len(runs.slot)
     gb = policy.executor_memory_mb / 1024
+    shards = max(1, policy.executor_shards)
+    shard = runs.shard if runs.shard is not None else tenant_shards(max(runs.tenants, 1), shards)[runs.tenant]
     # The tenant's K run slots (dal/runs.py `{tenant}#concurrency` / `slot#n`), each held until
     # its run ends, and each task's lease: the time it is held until.
     slot_until = np.full((max(runs.tenants, 1), policy.tenant_concurrency), -1.0)
     lease_until = np.full(max(runs.tasks, 1), -1.0)
-    scheduler, lam = _Fifo(), _Fifo()
+    scheduler = _Fifo()
+    lams = [_Fifo() for _ in range(shards)]  # each function's asynchronous event queue
     retries: dict[int, list[tuple[IntArray, IntArray, FloatArray]]] = defaultdict(list)
     end = 86400 * horizon_days
-    ending = np.zeros(end + 400, dtype=np.int64)  # deliveries that end (free their Lambda) each second
-    running = 0
-    environments = 0
-    tokens = float(quotas.lambda_scale_per_10s)
+    # deliveries that end (free their Lambda) each second, per shard
+    ending = np.zeros((end + 400, shards), dtype=np.int64)
+    running = np.zeros(shards, dtype=np.int64)
+    environments = np.zeros(shards, dtype=np.int64)
+    tokens = np.full(shards, float(quotas.lambda_scale_per_10s))
     refill = quotas.lambda_scale_per_10s / 10.0
-    recent: deque[tuple[int, int]] = deque()  # (second, running) for the reclaim window's peak
+    recent = np.zeros((reclaim_s, shards), dtype=np.int64)  # running per second, for the reclaim window
     fire_second = np.floor(runs.fire).astype(np.int64)
     bounds = np.searchsorted(fire_second, np.arange(0, 86400 * horizon_days + 2), side="left")
     next_due = 0
+    queued = 0
     t = 0
     while t < end:
         # 1. finishes give back their Lambda (slots and leases hold their end times)
-        running -= int(ending[t])
+        running -= ending[t]
 
         # 2. Scheduler: what is due this second joins its backlog; it invokes up to its rate.
         lo, hi = bounds[t], bounds[t + 1]
@@ -148,30 +188,56 @@ def simulate(
         for idx, attempt, at in retries.pop(t, ()):
             scheduler.push(idx, attempt, at)
         invoked = 0
+        incoming: tuple[IntArray, IntArray, FloatArray] | None = None
         if scheduler.size:
             idx, attempt, due = scheduler.pop(quotas.scheduler_invocations_per_s)
             invoked = len(idx)
             sent = np.maximum(due, t + np.arange(invoked) / quotas.scheduler_invocations_per_s)
-            lam.push(idx, attempt, sent)
+            incoming = (idx, attempt, sent)
             out.scheduler_invocations += invoked
         out.invocations_per_s.append(invoked)
+        if incoming is not None and queued:  # behind a backlog, the new events queue up
+            _route(lams, shard, *incoming)
+            queued += invoked
+            incoming = None
 
-        # 3. Lambda: environments scale at the documented rate, up to the account's concurrency.
-        tokens = min(float(quotas.lambda_scale_per_10s), tokens + refill)
-        wanted = min(quotas.lambda_concurrency, running + lam.size)
-        if wanted > environments:
-            grow = min(wanted - environments, int(tokens))
-            environments += grow
-            tokens -= grow
-        elif lam.size == 0:
-            while recent and recent[0][0] <= t - reclaim_s:
-                recent.popleft()
-            peak = max((r for _, r in recent), default=0)
-            environments = max(running, min(environments, peak))
-        free = max(0, min(environments, quotas.lambda_concurrency) - running)
+        # 3. Lambda: each function's environments scale at the documented rate, and all of them
+        # together run at most the account's concurrency.
+        tokens = np.minimum(float(quotas.lambda_scale_per_10s), tokens + refill)
+        if queued:
+            backlog = np.fromiter((q.size for q in lams), np.int64, count=shards)
+        elif incoming is not None:
+            backlog = np.bincount(shard[incoming[0]], minlength=shards)
+        else:
+            backlog = np.zeros(shards, dtype=np.int64)
+        wanted = np.minimum(quotas.lambda_concurrency, running + backlog)
+        grow = np.minimum(np.maximum(wanted - environments, 0), tokens.astype(np.int64))
+        environments += grow
+        tokens -= grow
+        idle = (wanted <= environments) & (backlog == 0)
+        if idle.any():
+            peak = recent.max(axis=0)
+            environments = np.where(idle, np.maximum(running, np.minimum(environments, peak)), environments)
         requeue_creates = 0
-        if free and lam.size:
-            idx, attempt, sent = lam.pop(free)
+        account_free = quotas.lambda_concurrency - int(running.sum())
+        take = _share(np.maximum(environments - running, 0), backlog, account_free)
+        batch = None
+        if incoming is not None and (take == backlog).all():
+            batch = incoming  # every event starts at once: no queue (the quiet seconds' fast path)
+        else:
+            if incoming is not None:
+                _route(lams, shard, *incoming)
+                queued += invoked
+            if queued and take.any():
+                parts = [lams[s].pop(int(k)) for s, k in enumerate(take.tolist()) if k]
+                batch = (
+                    np.concatenate([p[0] for p in parts]),
+                    np.concatenate([p[1] for p in parts]),
+                    np.concatenate([p[2] for p in parts]),
+                )
+                queued -= len(batch[0])
+        if batch is not None:
+            idx, attempt, sent = batch
             start = np.maximum(sent, float(t))
             fresh = start - sent <= policy.lambda_max_event_age_s
             out.dropped += int((~fresh).sum())
@@ -204,11 +270,14 @@ def simulate(
             lease_until[task[ran]] = finish
             out.started.append((run_idx, start[ran]))
             ends = np.maximum(np.ceil(finish - 1e-6).astype(np.int64), t + 1)
-            np.add.at(ending, ends, 1)
+            np.add.at(ending, (ends, shard[run_idx]), 1)
             # writes: the start transaction (slot, task state) now, the finish transaction (slot,
             # task state) and the usage counter when the run ends
-            out.slot_writes.append((np.r_[tenants[ran], tenants[ran]], np.r_[np.full(len(ran), t), ends]))
-            out.state_writes.append((np.r_[task[ran], task[ran]], np.r_[np.full(len(ran), t), ends]))
+            now = np.full(len(ran), t)
+            out.slot_writes.append(
+                (np.concatenate((tenants[ran], tenants[ran])), np.concatenate((now, ends)))
+            )
+            out.state_writes.append((np.concatenate((task[ran], task[ran])), np.concatenate((now, ends))))
             out.usage_writes.append((tenants[ran], ends))
             out.lambda_gb_s += float(runs.duration[run_idx].sum()) * gb
             out.write_units += len(ran) * RUN_UNITS["write"]
@@ -216,7 +285,7 @@ def simulate(
             out.sqs_requests += 3 * int(runs.notify[run_idx].sum())  # send, receive, delete
 
             short = len(idx) - len(ran)
-            ending[t + 1] += short
+            ending[t + 1] += np.bincount(shard[idx[~gets_slot]], minlength=shards)
             out.lambda_gb_s += short * policy.short_delivery_s * gb
             skipped = int(missed.sum() + held.sum() + gave_up.sum())
             out.write_units += skipped * SKIP_UNITS["write"] + int(requeue.sum()) * REQUEUE_UNITS["write"]
@@ -238,15 +307,30 @@ def simulate(
                 for second in np.unique(seconds).tolist():
                     pick = seconds == second
                     retries[second].append((idx[back][pick], next_attempt[pick], at[pick]))
-            running += len(idx)
+            running += np.bincount(shard[idx], minlength=shards)
         out.create_schedule_per_s.append(requeue_creates)
-        out.concurrency_per_s.append(running)
-        recent.append((t, running))
+        total_running = int(running.sum())
+        out.concurrency_per_s.append(total_running)
+        recent[t % reclaim_s] = running
         t += 1
-        if next_due >= n and not scheduler.size and not lam.size and not retries and running == 0:
+        if next_due >= n and not scheduler.size and not queued and not retries and total_running == 0:
             break
     out.seconds = t
     return out
+
+
+def _route(lams: list[_Fifo], shard: IntArray, idx: IntArray, attempt: IntArray, sent: FloatArray) -> None:
+    """Scheduler's invocations join the queue of the function each one targets, in order."""
+    import numpy as np
+
+    if len(lams) == 1:
+        lams[0].push(idx, attempt, sent)
+        return
+    target = shard[idx]
+    order = np.argsort(target, kind="stable")
+    cuts = np.cumsum(np.bincount(target, minlength=len(lams)))[:-1]
+    for s, part in enumerate(np.split(order, cuts)):
+        lams[s].push(idx[part], attempt[part], sent[part])
 
 
 def _rank_within(groups: IntArray, eligible: npt.NDArray[np.bool_]) -> IntArray:
@@ -260,7 +344,9 @@ def _rank_within(groups: IntArray, eligible: npt.NDArray[np.bool_]) -> IntArray:
     keys = groups[rows]
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    position = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    boundary = np.ones(len(rows), dtype=np.bool_)
+    boundary[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    starts = np.flatnonzero(boundary)
+    position = np.arange(len(rows)) - np.repeat(starts, np.diff(np.append(starts, len(rows))))
     rank[rows[order]] = position
     return rank

@@ -46,6 +46,8 @@ class Runs:
     tenants: int
     tasks: int
     schedules: int  # EventBridge schedules the tasks need (two for a both-day-fields cron)
+    # Each row's executor shard; None: the simulation assigns tenants by the product's hash.
+    shard: npt.NDArray[np.int64] | None = None
 
     @classmethod
     def of(
@@ -56,8 +58,10 @@ class Runs:
         *,
         fire: list[float] | None = None,
         task: list[int] | None = None,
+        shard: list[int] | None = None,
     ) -> Runs:
-        """A hand-written workload (tests): one task per run unless `task` says otherwise."""
+        """A hand-written workload (tests): one task per run unless `task` says otherwise, each
+        run on the shard `shard` names (default: its tenant's, by the product's hash)."""
         import numpy as np
 
         fires = np.asarray(fire if fire is not None else slot, dtype=np.float64)
@@ -73,6 +77,7 @@ class Runs:
             tenants=int(max(tenant, default=-1)) + 1,
             tasks=int(tasks.max(initial=-1)) + 1,
             schedules=len(set(tasks.tolist())),
+            shard=None if shard is None else np.asarray(shard, dtype=np.int64)[order],
         )
 
 

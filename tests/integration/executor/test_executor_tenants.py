@@ -140,3 +140,27 @@ def test_the_schedule_of_a_task_row_that_is_gone_is_removed_once_it_is_old_enoug
     assert outcome.status == "orphan" and outcome.run is None
     assert not any(task_id in n for n in harness.schedule_states())
     assert harness.runs(task_id) == []
+
+
+def test_an_executor_invoked_as_another_shard_runs_the_task_and_queues_its_retry_there(harness_with) -> None:
+    # A schedule written under an older ExecutorShards points at a function that is no longer the
+    # tenant's shard (or one this executor has never heard of): the run still happens, and a run
+    # that must wait is retried on the function that received it, which exists.
+    harness = harness_with(TENANT_CONCURRENCY="1")
+    other = "arn:aws:lambda:us-east-1:123456789012:function:hb-ExecutorShard7"
+    first, second = (harness.create_task(prompt=f"a: {n}") for n in range(2))
+    event = {"tenant_id": "tenant-a", "task_id": first, "scheduled_time": "2026-11-23T18:00:00Z"}
+    assert harness.executor.handle(event, executor_arn=other).status == "ok"
+
+    release = threading.Event()
+    harness.model.reply = lambda request: (release.wait(5), "done")[1]
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(harness.deliver, first, harness.t0 + timedelta(days=1))
+        wait_for(lambda: harness.model.active == 1)
+        waiting = harness.executor.handle({**event, "task_id": second}, executor_arn=other)
+        release.set()
+        assert running.result(5).status == "ok"
+    assert waiting.status == "queued"
+    group = harness.aws.names.schedule_group
+    retry = harness.aws.scheduler.get_schedule(Name=f"hb-retry-{waiting.run.id}", GroupName=group)
+    assert retry["Target"]["Arn"] == other

@@ -16,7 +16,8 @@ from bench.scale.workload import Runs, draw, fire_times  # noqa: E402
 
 # Quotas so large that only the rule under test binds.
 ROOMY = Quotas(scheduler_invocations_per_s=10**9, lambda_concurrency=10**6, lambda_scale_per_10s=10**6)
-NO_JITTER = Policy(retry_jitter_s=0.0, short_delivery_s=0.0)
+# One executor function unless a test says otherwise: the rules below are per function.
+NO_JITTER = Policy(retry_jitter_s=0.0, short_delivery_s=0.0, executor_shards=1)
 
 
 def starts(runs: Runs, quotas: Quotas, policy: Policy = NO_JITTER) -> tuple[list[float], object]:
@@ -131,3 +132,40 @@ def test_the_drawn_day_has_each_tasks_engine_slots_and_flexible_offsets_inside_t
     assert nine in set(runs.slot.tolist())
     offsets = runs.fire - runs.slot
     assert offsets.min() >= 0.0 and offsets.max() <= 600.0 and (offsets > 0).any()
+
+
+def test_two_shards_each_scaling_at_their_own_rate_serve_a_burst_twice_as_fast_as_one() -> None:
+    # 4,000 runs at once, 1,000 environments at once per function then 100 a second: one function
+    # starts the last at 30 s; two functions (2,000 runs each) at 10 s.
+    burst = {"slot": [0.0] * 4000, "tenant": list(range(4000)), "duration": [100.0] * 4000}
+    quotas = ROOMY.requested(lambda_scale_per_10s=1000)
+    one, _ = starts(Runs.of(**burst, shard=[0] * 4000), quotas, Policy(executor_shards=1))
+    two, _ = starts(Runs.of(**burst, shard=[i % 2 for i in range(4000)]), quotas, Policy(executor_shards=2))
+    assert (one.count(0.0), max(one)) == (1000, 30.0)
+    assert (two.count(0.0), max(two)) == (2000, 10.0)
+
+
+def test_shards_share_the_accounts_concurrency() -> None:
+    # Two shards, an account of 3 at once: 3 runs start, the other 3 when the first finish.
+    runs = Runs.of(slot=[0.0] * 6, tenant=list(range(6)), duration=[10.0] * 6, shard=[0, 1] * 3)
+    got, out = starts(runs, ROOMY.requested(lambda_concurrency=3), Policy(executor_shards=2))
+    assert got == [0.0] * 3 + [10.0] * 3
+    assert max(out.concurrency_per_s) == 3
+
+
+def test_a_busy_shard_does_not_hold_back_another_shards_runs() -> None:
+    # Shard 0 has 1,200 runs (200 wait for environments); shard 1's one run starts at once.
+    runs = Runs.of(
+        slot=[0.0] * 1201, tenant=list(range(1201)), duration=[100.0] * 1201, shard=[0] * 1200 + [1]
+    )
+    got, _ = starts(runs, ROOMY.requested(lambda_scale_per_10s=1000), Policy(executor_shards=2))
+    assert got[-1] == 0.0 and max(got) == 2.0
+
+
+def test_without_a_given_shard_tenants_are_spread_by_the_products_hash() -> None:
+    from bench.scale.sim import tenant_name, tenant_shards
+    from heartbeat.dal.shards import shard_of
+
+    assigned = tenant_shards(1000, 4).tolist()
+    assert assigned == [shard_of(tenant_name(i), 4) for i in range(1000)]
+    assert min(assigned.count(s) for s in range(4)) > 200

@@ -5,15 +5,25 @@ from __future__ import annotations
 from pydantic import Field
 
 from heartbeat.config import FunctionConfig
+from heartbeat.dal.shards import ExecutorTargets
 
 
 class ApiConfig(FunctionConfig):
+    @property
+    def executors(self) -> ExecutorTargets:
+        """The executor function each tenant's schedules and run-now invocations target."""
+        return ExecutorTargets.parse(self.executor_arns or self.executor_arn, self.executor_shards or None)
+
     tasks_table: str = Field(alias="TASKS_TABLE")
     runs_table: str = Field(alias="RUNS_TABLE")
     memory_table: str = Field(alias="MEMORY_TABLE")
     artifacts_bucket: str = Field(alias="ARTIFACTS_BUCKET")  # run outputs and transcripts
     schedule_group: str = Field(alias="SCHEDULE_GROUP")
     executor_arn: str = Field(alias="EXECUTOR_ARN")
+    # Every executor function ("shard") in shard order, comma-separated (default: EXECUTOR_ARN
+    # alone), and how many of them tenants are spread over (ExecutorShards; 0: all listed).
+    executor_arns: str = Field(default="", alias="EXECUTOR_ARNS")
+    executor_shards: int = Field(default=0, ge=0, alias="EXECUTOR_SHARDS")
     scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN")
     dlq_arn: str | None = Field(default=None, alias="SCHEDULE_DLQ_ARN")
     default_model: str = Field(alias="DEFAULT_MODEL")

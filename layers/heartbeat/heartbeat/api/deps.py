@@ -84,6 +84,7 @@ class Services:
         target = ScheduleTarget(
             group=self.config.schedule_group,
             executor_arn=self.config.executor_arn,
+            executors=self.config.executors,
             role_arn=self.config.scheduler_role_arn,
             dlq_arn=self.config.dlq_arn,
         )
@@ -166,7 +167,7 @@ class Services:
         from heartbeat.runs.invoker import LambdaInvoker
         from heartbeat.runs.service import RunsService
 
-        invoker = self.invoker or LambdaInvoker(self.clients.lambda_, self.config.executor_arn)
+        invoker = self.invoker or LambdaInvoker(self.clients.lambda_, self.config.executors)
         return RunsService(
             RunsTable(self.clients.dynamodb, self.config.runs_table),
             TaskStateTable(self.clients.dynamodb, self.config.tasks_table),

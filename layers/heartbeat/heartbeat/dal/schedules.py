@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from heartbeat.dal.dynamo import AWS_ERRORS, error_code
+from heartbeat.dal.shards import ExecutorTargets
 from heartbeat.errors import DependencyError, InvalidRequestError
 
 if TYPE_CHECKING:
@@ -41,7 +42,9 @@ def schedule_input(tenant_id: str, task_id: str) -> str:
 
 @dataclass(frozen=True)
 class ScheduleTarget:
-    """Where schedules point and how they retry: the stack's executor, role and dead-letter queue."""
+    """Where schedules point and how they retry: the stack's executor, role and dead-letter queue.
+    With `executors`, a tenant's schedules target its shard (`ExecutorTargets.for_tenant`);
+    without, every schedule targets `executor_arn`."""
 
     group: str
     executor_arn: str
@@ -49,6 +52,10 @@ class ScheduleTarget:
     dlq_arn: str | None = None
     max_retries: int = 3
     max_event_age_seconds: int = 3600
+    executors: ExecutorTargets | None = None
+
+    def arn_for(self, tenant_id: str) -> str:
+        return self.executors.for_tenant(tenant_id) if self.executors else self.executor_arn
 
 
 class SchedulesGateway:
@@ -79,7 +86,7 @@ class SchedulesGateway:
         was lost, a no-op on AWS; a create that finds its schedule already there (our own earlier
         attempt: names derive from a task id fixed before the first call) replaces it instead."""
         target: dict[str, Any] = {
-            "Arn": self._target.executor_arn,
+            "Arn": self._target.arn_for(tenant_id),
             "RoleArn": self._target.role_arn,
             "Input": schedule_input(tenant_id, task_id),
             "RetryPolicy": {

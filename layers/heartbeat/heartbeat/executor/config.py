@@ -14,7 +14,8 @@ class ExecutorConfig(FunctionConfig):
     artifacts_bucket: str = Field(alias="ARTIFACTS_BUCKET")
     schedule_group: str = Field(alias="SCHEDULE_GROUP")
     max_consecutive_errors: int = Field(default=10, ge=1, alias="MAX_CONSECUTIVE_ERRORS")
-    tenant_concurrency: int = Field(default=5, ge=1, alias="TENANT_CONCURRENCY")
+    # template.yaml's TenantConcurrency default (25; docs/decisions/2026-12-01-scale-defaults.md).
+    tenant_concurrency: int = Field(default=25, ge=1, alias="TENANT_CONCURRENCY")
     run_retention_days: int = Field(default=30, ge=1, alias="RUN_RETENTION_DAYS")
     # A pinned conversation keeps this many recent turns (TranscriptMaxTurns).
     transcript_max_turns: int = Field(default=50, ge=1, le=1000, alias="TRANSCRIPT_MAX_TURNS")

@@ -113,7 +113,7 @@ class Outcome:
 @dataclass(frozen=True)
 class ExecutorPolicy:
     max_consecutive_errors: int = 10
-    tenant_concurrency: int = 5
+    tenant_concurrency: int = 25  # template.yaml's TenantConcurrency default
     retention: timedelta = timedelta(days=30)
     max_queue: timedelta = timedelta(hours=1)
     default_lease: timedelta = timedelta(minutes=15)  # when the Lambda's remaining time is unknown

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from heartbeat.dal.dynamo import AWS_ERRORS, error_code
+from heartbeat.dal.shards import ExecutorTargets
 from heartbeat.errors import DependencyError
 
 if TYPE_CHECKING:
@@ -22,16 +23,17 @@ class RunInvoker(Protocol):
 
 class LambdaInvoker:
     """AWS: an asynchronous (`InvocationType=Event`) invoke of the executor function, so Lambda
-    queues it and retries it like a scheduled delivery."""
+    queues it and retries it like a scheduled delivery. With several executor functions, the
+    event goes to its tenant's shard, the one the tenant's schedules target."""
 
-    def __init__(self, client: LambdaClient, function_arn: str) -> None:
+    def __init__(self, client: LambdaClient, executors: str | ExecutorTargets) -> None:
         self._client = client
-        self._function_arn = function_arn
+        self._executors = ExecutorTargets.parse([executors]) if isinstance(executors, str) else executors
 
     def invoke(self, event: Mapping[str, Any]) -> None:
         try:
             response = self._client.invoke(
-                FunctionName=self._function_arn,
+                FunctionName=self._executors.for_tenant(str(event.get("tenant_id", ""))),
                 InvocationType="Event",
                 Payload=json.dumps(dict(event)).encode(),
             )
