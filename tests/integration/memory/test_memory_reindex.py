@@ -124,3 +124,24 @@ def test_a_new_tenant_starts_on_the_current_version(store_a: MemoryStore, partit
     assert int(items[keys.STATS][INDEX_ATTR]["N"]) == CURRENT.number
     assert not any(sk.startswith((VERSIONS[1].posting, VERSIONS[2].posting)) for sk in items)
     assert store_a.reindex() is True
+
+
+def test_the_operator_command_finishes_a_tenants_reindex(
+    store_a: MemoryStore, dynamodb: Any, partition: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from heartbeat_cli.main import build_parser
+    from heartbeat_cli.memory import run_reindex
+
+    args = build_parser().parse_args(["memory", "reindex", "--tenant", "tenant-a", "--local"])
+    assert (args.command, args.memory_command, args.tenant, args.local) == (
+        "memory",
+        "reindex",
+        "tenant-a",
+        True,
+    )
+    old = _legacy_tenant(store_a, dynamodb, 2)
+    assert run_reindex(dynamodb, "heartbeat-memory-test", "tenant-a") == 0
+    assert "archival index is on the current version" in capsys.readouterr().out
+    assert _version_read(partition) == CURRENT.number
+    assert_index_consistent(partition("tenant-a"))
+    assert [p.id for p in store_a.search("box")] == [old[2]]
