@@ -98,6 +98,25 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                     "goal 1.00",
                 )
             )
+    for run in memory.get("runs", []):
+        if "bytes_read_max" in run:
+            rows.append(
+                (
+                    f"memory search: bytes and read units per search, {run['passages']} passages ({run['engine']})",
+                    f"{run['bytes_read_median']} B median, {run['bytes_read_max']} B max, "
+                    f"{run['read_units_max']} RCU max",
+                    "",
+                )
+            )
+        if "write_units_per_insert_v3" in run:
+            rows.append(
+                (
+                    f"memory insert: write units, {run['passages']} passages ({run['engine']})",
+                    f"v3 (blocks) {run['write_units_per_insert_v3']} WCU + {run['read_units_per_insert_v3']} RCU, "
+                    f"v2 (a posting an item) {run['write_units_per_insert_v2']} WCU",
+                    "",
+                )
+            )
     if "engines_agree" in memory:
         rows.append(("memory search: moto and in-memory engines agree", str(memory["engines_agree"]), ""))
     for section, fig in results.items():

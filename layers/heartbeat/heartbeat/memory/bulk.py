@@ -20,9 +20,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from heartbeat.ids import new_id
-from heartbeat.memory import keys
+from heartbeat.memory import index, keys
 from heartbeat.memory.archival import LIVE, build_passage_item, build_posting_item
-from heartbeat.memory.index import BLOCK, CURRENT, INDEX_ATTR, IndexVersion, is_new_tenant, write_versions
+from heartbeat.memory.index import CURRENT, INDEX_ATTR, IndexVersion, is_new_tenant, write_versions
 from heartbeat.memory.limits import check_passage_text, check_tags
 from heartbeat.memory.records import Passage
 from heartbeat.memory.table import Item, MemoryTable
@@ -75,11 +75,12 @@ def import_passages(
 def reserve_ordinals(table: MemoryTable, count: int) -> int:
     """The first of `count` consecutive ordinals whose blocks hold no other passage's postings:
     whole blocks inside a range reserved with one ADD (see the module docstring)."""
-    span = count + 2 * BLOCK
+    block = index.BLOCK
+    span = count + 2 * block
     stats = table.update(keys.STATS, "ADD seq :n", doing=_DOING, values={":n": span}, returns="UPDATED_NEW")
     assert stats is not None
     end = int(stats["seq"])  # the reserved ordinals are end - span + 1 .. end
-    return -(-(end - span + 1) // BLOCK) * BLOCK
+    return -(-(end - span + 1) // block) * block
 
 
 def _index_chunk(
