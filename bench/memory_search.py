@@ -138,7 +138,7 @@ class _Events:
 
     def fire(self, parsed: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
         for event, handler in self.handlers:
-            if event == "before-call":
+            if event == "before-parameter-build":
                 handler(params=params or {})
         for event, handler in self.handlers:
             if event == "after-call":
@@ -322,8 +322,8 @@ def insert_costs(
     term) beside version 3 (the term's block at the new passage's ordinal), from the sizes of the
     tenant's real items: 1 unit per KB written (an update is billed on the larger of the item
     before and after), twice that in a transaction. A new passage joins a block that is filling up,
-    so each term's block is taken at a random block index of the tenant, filled a uniform random
-    fraction. Also the strongly consistent read units of v3's one read of those blocks."""
+    so each term's block is taken at the block index of a random passage of the tenant, filled a
+    uniform random fraction. Also the strongly consistent read units of v3's one read of those blocks."""
     from heartbeat.memory.index import BLOCK, CURRENT
     from heartbeat.memory.tokens import term_frequencies
 
@@ -331,7 +331,7 @@ def insert_costs(
     stats = item_bytes(partition["stats"])
     passages = [i for sk, i in partition.items() if sk.startswith("passage#")][:200]
     passage = int(statistics.mean(item_bytes(i) for i in passages))
-    last_block = int(partition["stats"]["seq"]["N"]) // BLOCK
+    ordinals = [int(i["o"]["N"]) for sk, i in partition.items() if sk.startswith("passage#")]
 
     def kb(size: int) -> int:
         return max(1, -(-size // 1024))
@@ -343,7 +343,7 @@ def insert_costs(
         common = 1 + 1 + kb(passage) + 2 * (kb(passage) + kb(stats))  # marker, stats, put, commit
         v2.append(common + sum(2 * (1 + 1) for _ in tfs))  # a small posting and its counter
         units, reads = common, 0.0
-        index = rng.randrange(last_block + 1)
+        index = rng.choice(ordinals) // BLOCK  # a block range that holds passages
         for term in tfs:
             block = partition.get(f"{CURRENT.posting}{term}#{index:08d}")
             content = item_bytes(block) - 40 if block else 0
@@ -360,10 +360,22 @@ def insert_costs(
 
 
 def measure_one(
-    client: Any, n_passages: int, *, engine: str = "moto", seed: int = 7, queries: int = QUERIES
+    client: Any,
+    n_passages: int,
+    *,
+    engine: str = "moto",
+    seed: int = 7,
+    queries: int = QUERIES,
+    index_version: int | None = None,
 ) -> dict[str, Any]:
+    """One size on one engine. `index_version`: load the tenant into that index version (2: a
+    posting an item, as before version 3) instead of the current one, for a side-by-side."""
+    from heartbeat.memory import keys
+    from heartbeat.memory.bulk import import_passages
+    from heartbeat.memory.index import CURRENT, INDEX_ATTR, VERSIONS
     from heartbeat.memory.search import max_items_read
     from heartbeat.memory.store import MemoryStore
+    from heartbeat.memory.table import MemoryTable
     from heartbeat_cli.local.resources import create_table
 
     create_table(client, "MemoryTable", TABLE)
@@ -375,7 +387,12 @@ def measure_one(
 
     texts = list(_passages(rng, words, weights, n_passages))
     started = time.perf_counter()
-    ids = store.import_passages((text, None) for text in texts)
+    if index_version is None or index_version == CURRENT.number:
+        ids = store.import_passages((text, None) for text in texts)
+    else:
+        table = MemoryTable(client, TABLE, TENANT)
+        ids = import_passages(table, ((text, None) for text in texts), versions=[VERSIONS[index_version]])
+        table.update(keys.STATS, f"SET {INDEX_ATTR} = :v", doing="bench", values={":v": index_version})
     neighbour.import_passages(
         (text, None) for text in _passages(rng, words, weights, max(n_passages // 10, 100))
     )
@@ -386,7 +403,7 @@ def measure_one(
     searches = [" ".join(rng.sample(typical, 3)) for _ in range(queries)]
     store.search(" ".join(rng.sample(typical, 3)))  # warm-up (the in-memory engine sorts lazily)
     counter = ReadCounter()
-    client.meta.events.register("before-call.dynamodb", counter.before)
+    client.meta.events.register("before-parameter-build.dynamodb", counter.before)
     client.meta.events.register("after-call.dynamodb", counter)
     reads, requests, seconds, hits, ranked, exhaustive = [], [], [], [], [], []
     read_bytes, read_units = [], []
@@ -408,7 +425,7 @@ def measure_one(
             found.append([p.id for p in result.passages])
     finally:
         client.meta.events.unregister("after-call.dynamodb", counter)
-        client.meta.events.unregister("before-call.dynamodb", counter.before)
+        client.meta.events.unregister("before-parameter-build.dynamodb", counter.before)
     reference = BruteForceBM25(dict(zip(ids, texts, strict=True)))
     recalls = []
     for query, got in zip(searches, found, strict=True):
@@ -416,6 +433,7 @@ def measure_one(
         recalls.append(len(want & set(got)) / len(want) if want else float(not got))
     return {
         "engine": engine,
+        "index_version": index_version or CURRENT.number,
         "passages": n_passages,
         "neighbour_passages": max(n_passages // 10, 100),
         "load_seconds": round(load_seconds, 1),
@@ -434,7 +452,11 @@ def measure_one(
         "recall_at_10_mean": round(statistics.mean(recalls), 3),
         "recall_at_10_min": round(min(recalls), 3),
         "exhaustive_searches": sum(exhaustive),
-        **(insert_costs(client, rng, words, weights) if isinstance(client, SortedTableClient) else {}),
+        **(
+            insert_costs(client, rng, words, weights)
+            if isinstance(client, SortedTableClient) and index_version is None
+            else {}
+        ),
         "reads": reads,
         "scores": ranked,
     }
@@ -454,9 +476,12 @@ def measure(n_passages_list: Sequence[int] = (1000, 100000), *, moto_up_to: int 
             agree = agree and slow["reads"] == fast["reads"] and slow["scores"] == fast["scores"]
             runs.append(slow)
         runs.append(fast)
+    # The largest size once more in index version 2 (a posting an item): the same searches side by side.
+    with _memory_client() as client:
+        runs.append(measure_one(client, max(n_passages_list), engine="memory", index_version=2))
     for run in runs:
         del run["reads"], run["scores"]
-    largest = max(runs, key=lambda r: r["passages"])
+    largest = max((r for r in runs if r["index_version"] != 2), key=lambda r: r["passages"])
     allowed = max(largest["passages"] // 100, 1)
     return {
         "name": "memory_search",
