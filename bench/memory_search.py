@@ -209,16 +209,21 @@ class SortedTableClient:
         ReturnValues: str = "NONE",
         **_: Any,
     ) -> dict[str, Any]:
-        # Only the store's counters: "ADD a :x[, b :y][ SET c = if_not_exists(c, :z)]".
-        adds, _, sets = UpdateExpression.removeprefix("ADD ").partition(" SET ")
+        # Only the store's counters and settings:
+        # "ADD a :x[, b :y][ SET c = if_not_exists(c, :z)]" or "SET c = :z".
+        expression = UpdateExpression if UpdateExpression.startswith("SET ") else f" {UpdateExpression}"
+        adds, _, sets = expression.removeprefix(" ADD ").partition("SET ")
         item = dict(self._items.get(Key["pk"]["S"], {}).get(Key["sk"]["S"], dict(Key)))
-        for clause in adds.split(","):
+        for clause in filter(None, (c.strip() for c in adds.split(","))):
             name, placeholder = clause.split()
             current = int(item.get(name, {"N": "0"})["N"])
             item[name] = {"N": str(current + int(ExpressionAttributeValues[placeholder]["N"]))}
-        if sets:
+        if " = if_not_exists(" in sets:
             name, placeholder = sets.split(" = if_not_exists(")[0], sets.rsplit(" ", 1)[1].rstrip(")")
             item.setdefault(name, ExpressionAttributeValues[placeholder])
+        elif sets:
+            name, placeholder = (part.strip() for part in sets.split(" = "))
+            item[name] = ExpressionAttributeValues[placeholder]
         self._put(item)
         return self.meta.events.fire({"Attributes": item} if ReturnValues != "NONE" else {})
 

@@ -2,13 +2,18 @@
 
 The passage item is the source of truth, and its `status` says whether search may return it:
 
-- insert: put the passage as `indexing` -> write its postings, each chunk of up to 50 terms in one
-  transaction with its document-frequency increments (`ADD`, so concurrent inserts never lose a
-  count; each posting `Put` is conditional, so a retried chunk is skipped, not counted twice) ->
-  tag items -> one transaction flips the passage to `live` and adds it to the tenant's stats.
+- insert: take an ordinal (`ADD seq 1` on the tenant's stats; a lost answer burns one) -> put the
+  passage as `indexing` -> write its postings, each chunk of up to 50 terms in one transaction
+  with its document-frequency increments (`ADD`, so concurrent inserts never lose a count). In the
+  block index (version 3) one read of the chunk's blocks first says which exist and which hold the
+  passage already: a new block is a conditional `Put`, an existing one `SET tf.#id, dl.#id` on
+  condition that it exists and lacks the passage, so a retried chunk is skipped, never counted
+  twice, and a block created or emptied meanwhile is read again -> tag items -> one transaction
+  flips the passage to `live` and adds it to the tenant's stats.
 - delete: one transaction flips `live` to `deleting` and takes it out of the stats; from then on
   search and get ignore it -> postings are removed with their decrements (conditional on the
-  posting existing, so a retry never decrements twice) -> tag items -> the passage item.
+  posting existing, so a retry never decrements twice) -> tag items -> the passage item. A term
+  left in no passage loses its counter and its (empty) blocks.
 
 Search only returns passages it has re-read as `live`, so a crash at any step never makes a deleted
 passage (or half an insert) searchable, and a retried delete finishes the clean-up.

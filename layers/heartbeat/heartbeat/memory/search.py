@@ -1,26 +1,23 @@
 """Ranked archival search: exactly BM25's top `limit`, reading a bounded number of items.
 
-1. One BatchGetItem reads the tenant's stats and each query term's document frequency (the stats
-   say which index version to read, `heartbeat.memory.index`; a tenant still on version 1 costs a
-   second BatchGetItem for that version's counters).
-2. A first posting budget is shared among the terms, rarest first (a rare term's whole list is
-   often smaller than its share; the rest goes to the common terms), each read from the top of its
-   impact-ordered list with a bounded Query `Limit`.
-3. Then, until the answer is settled: each candidate (a passage seen in some list) has an upper
-   bound, its exact contributions from the lists it was seen in plus each other unfinished list's
-   tail bound (`ranking.tail_bound`, exact whatever the live average length); a passage seen in no
-   list can score at most the sum of all tail bounds. If the best unfetched candidate's bound is at
-   least that sum, the best candidates are fetched and scored exactly from their own term
-   frequencies; otherwise the list with the largest tail bound is read further. The answer is
-   settled, and exhaustive, once the `limit`-th exact score is above every unfetched candidate's
-   bound and above the unseen passages' bound (the threshold algorithm, with WAND's per-list
-   tails), or, with fewer results than `limit`, once every list is read to its end.
-4. Every read is capped by what is left of `READ_BUDGET`. A search that runs out before it is
-   settled returns the best it has found, with `exhaustive=False`.
+One BatchGetItem reads the tenant's stats and each query term's counter (the stats say which index
+version to read, `heartbeat.memory.index`; a tenant still on an older version costs a second
+BatchGetItem for that version's counters). Then, by version:
 
-So a search reads at most `READ_BUDGET` items (`max_items_read`) whatever the tenant holds, and
-when it says it is exhaustive its results are BM25's top `limit` over the same tokens, ties broken
-newest first.
+- Version 3 (blocks, `_BlockSearch`): each term's whole posting list is a few block items (the
+  counter says how many), read rarest first while they fit in the budget; every passage seen is
+  scored exactly, and the best are fetched to confirm they are live (and carry the wanted tags).
+  When every list was read the answer is exact. When one was not, the candidates are re-scored
+  exactly from their term maps, and the answer is exhaustive only if the unread lists' greatest
+  possible contribution cannot lift any other passage over the `limit`-th score.
+- Versions 1 and 2 (a posting an item, `_Search`): the threshold algorithm over impact-ordered
+  lists with WAND-style tail bounds (`ranking.tail_bound`), reading more of the list with the
+  largest tail until the `limit`-th exact score is above every open bound.
+
+Every read is capped by what is left of `READ_BUDGET`. A search that runs out before it is settled
+returns the best it has found, with `exhaustive=False`. So a search reads at most `READ_BUDGET`
+items (`max_items_read`) whatever the tenant holds, and when it says it is exhaustive its results
+are BM25's top `limit` over the same tokens, ties broken newest first.
 """
 
 from __future__ import annotations
