@@ -541,7 +541,12 @@ class ArchivalMemory:
             self._table.transact(
                 [
                     self._table.delete_action(
-                        sk, condition="size(#tf) = :zero", names={"#tf": "tf"}, values={":zero": 0}
+                        sk,
+                        # attribute_exists first: a block another delete removed fails the
+                        # condition instead of making `size` an error
+                        condition="attribute_exists(#tf) AND size(#tf) = :zero",
+                        names={"#tf": "tf"},
+                        values={":zero": 0},
                     ),
                     self._table.update_action(version.df_sk(term), "ADD nb :d", values={":d": -1}),
                 ]
