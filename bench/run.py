@@ -74,12 +74,16 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 (f"{section}: {key}", str(value), str(results[section].get("_budgets", {}).get(key, "")))
             )
     memory = results.get("memory_search", {})
+
+    def where(run: dict[str, Any]) -> str:
+        return f"{run['passages']} passages ({run['engine']}, index v{run.get('index_version', 2)})"
+
     for run in memory.get("runs", []):
         budget = memory.get("budget", {})
-        judged = run["passages"] == budget.get("passages")
+        judged = run["passages"] == budget.get("passages") and run.get("index_version") != 2
         rows.append(
             (
-                f"memory search: {run['passages']} passages ({run['engine']})",
+                f"memory search: {where(run)}",
                 f"{run['items_read_max']} items read max, {run['round_trips_max']} round trips, "
                 f"{run['search_ms_median']} ms median",
                 f"<= {budget['max_items_read']} items {'ok' if memory.get('within_budget') else 'OVER'}"
@@ -92,10 +96,29 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         if "recall_at_10_mean" in run:
             rows.append(
                 (
-                    f"memory search: recall@10 vs brute-force BM25, {run['passages']} passages ({run['engine']})",
+                    f"memory search: recall@10 vs brute-force BM25, {where(run)}",
                     f"{run['recall_at_10_mean']:.3f} mean, {run['recall_at_10_min']:.2f} min, "
                     f"{run['exhaustive_searches']}/{run['searches']} exhaustive",
                     "goal 1.00",
+                )
+            )
+    for run in memory.get("runs", []):
+        if "bytes_read_max" in run:
+            rows.append(
+                (
+                    f"memory search: bytes and read units per search, {where(run)}",
+                    f"{run['bytes_read_median']} B median, {run['bytes_read_max']} B max, "
+                    f"{run['read_units_max']} RCU max",
+                    "",
+                )
+            )
+        if "write_units_per_insert_v3" in run:
+            rows.append(
+                (
+                    f"memory insert: write units, {where(run)}",
+                    f"v3 (blocks) {run['write_units_per_insert_v3']} WCU + {run['read_units_per_insert_v3']} RCU, "
+                    f"v2 (a posting an item) {run['write_units_per_insert_v2']} WCU",
+                    "",
                 )
             )
     if "engines_agree" in memory:

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 # Command modules, each keeping its heavy imports inside `func`. Imported by name: one that fails
 # to import is an error at start, not a command that silently vanishes.
-from heartbeat_cli import cron, invoke, keys, local, tasks, tenants, webhooks
+from heartbeat_cli import cron, invoke, keys, local, memory, tasks, tenants, webhooks
 
-COMMAND_MODULES = (cron, keys, local, invoke, tasks, tenants, webhooks)
+COMMAND_MODULES = (cron, keys, local, invoke, memory, tasks, tenants, webhooks)
 
 
 def build_parser() -> argparse.ArgumentParser:

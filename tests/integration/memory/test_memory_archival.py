@@ -10,8 +10,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from heartbeat.errors import DependencyError, InvalidRequestError, NotFoundError
+from heartbeat.memory import keys
+from heartbeat.memory.archival import ArchivalMemory
 from heartbeat.memory.index import CURRENT
 from heartbeat.memory.store import MemoryStore
+from heartbeat.memory.table import MemoryTable
 from heartbeat.memory.tokens import stem
 from support.memory_index import assert_index_consistent
 
@@ -167,3 +170,24 @@ def test_concurrent_inserts_and_deletes_keep_the_index_exact(shared_client: Any,
     assert int(items[CURRENT.df_sk(stem("shared"))]["df"]["N"]) == len(kept) == 12
     store = MemoryStore(shared_client, TABLE, "tenant-a")
     assert {p.id for p in store.search("shared", limit=50)} == set(kept)
+
+
+def test_postings_written_twice_after_a_lost_answer_are_counted_once(
+    store_a: MemoryStore, dynamodb: Any, partition: Any
+) -> None:
+    passage = store_a.insert_passage("alpha beta gamma, then alpha again")
+    other = store_a.insert_passage("beta only here")
+    item = partition("tenant-a")[keys.passage_sk(passage.id)]
+    archival = ArchivalMemory(MemoryTable(dynamodb, TABLE, "tenant-a"))
+    tfs = {t: int(v["N"]) for t, v in item[CURRENT.terms_attr]["M"].items()}
+    # The retry of a chunk whose transaction went through but whose answer was lost.
+    archival.index_postings(CURRENT, passage.id, tfs, int(item["length"]["N"]), [], int(item["o"]["N"]))
+    items = partition("tenant-a")
+    assert_index_consistent(items)
+    assert int(items[CURRENT.df_sk(stem("beta"))]["df"]["N"]) == 2
+    assert [p.id for p in store_a.search("alpha")] == [passage.id]
+    store_a.delete_passage(passage.id)
+    store_a.delete_passage(other.id)
+    items = partition("tenant-a")
+    assert_index_consistent(items)
+    assert not any(sk.startswith((CURRENT.posting, CURRENT.df)) for sk in items)  # empty blocks go too

@@ -51,6 +51,26 @@ def deserialize(item: dict[str, Any]) -> dict[str, Any]:
     return {k: deserializer.deserialize(v) for k, v in item.items()}
 
 
+def deserialize_fast(item: dict[str, Any]) -> dict[str, Any]:
+    """`deserialize`, with one narrow fast path: an attribute that is a map of integers (archival
+    search's posting blocks, `{passage_id: tf}`, thousands per search) becomes `{key: int}`
+    without TypeDeserializer's per-value dispatch (~6x faster on a 100-posting block, measured in
+    docs/decisions/2026-12-02-memory-block-postings.md). Every other attribute, and a map holding
+    anything but integers, goes through `deserialize` unchanged (numbers as `Decimal`)."""
+    deserializer = _codecs()[1]
+    out: dict[str, Any] = {}
+    for name, attr in item.items():
+        members = attr.get("M")
+        if members is not None:
+            try:
+                out[name] = {key: int(member["N"]) for key, member in members.items()}
+                continue
+            except (KeyError, ValueError):
+                pass  # not a map of integers
+        out[name] = deserializer.deserialize(attr)
+    return out
+
+
 def error_code(exc: Exception) -> str:
     """AWS's error code, or the botocore error's name when AWS did not answer."""
     if isinstance(exc, BotoCoreError):

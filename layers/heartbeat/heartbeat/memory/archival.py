@@ -2,13 +2,18 @@
 
 The passage item is the source of truth, and its `status` says whether search may return it:
 
-- insert: put the passage as `indexing` -> write its postings, each chunk of up to 50 terms in one
-  transaction with its document-frequency increments (`ADD`, so concurrent inserts never lose a
-  count; each posting `Put` is conditional, so a retried chunk is skipped, not counted twice) ->
-  tag items -> one transaction flips the passage to `live` and adds it to the tenant's stats.
+- insert: take an ordinal (`ADD seq 1` on the tenant's stats; a lost answer burns one) -> put the
+  passage as `indexing` -> write its postings, each chunk of up to 50 terms in one transaction
+  with its document-frequency increments (`ADD`, so concurrent inserts never lose a count). In the
+  block index (version 3) one read of the chunk's blocks first says which exist and which hold the
+  passage already: a new block is a conditional `Put`, an existing one `SET tf.#id, dl.#id` on
+  condition that it exists and lacks the passage, so a retried chunk is skipped, never counted
+  twice, and a block created or emptied meanwhile is read again -> tag items -> one transaction
+  flips the passage to `live` and adds it to the tenant's stats.
 - delete: one transaction flips `live` to `deleting` and takes it out of the stats; from then on
   search and get ignore it -> postings are removed with their decrements (conditional on the
-  posting existing, so a retry never decrements twice) -> tag items -> the passage item.
+  posting existing, so a retry never decrements twice) -> tag items -> the passage item. A term
+  left in no passage loses its counter and its (empty) blocks.
 
 Search only returns passages it has re-read as `live`, so a crash at any step never makes a deleted
 passage (or half an insert) searchable, and a retried delete finishes the clean-up.
@@ -32,20 +37,20 @@ from heartbeat.dal.dynamo import AWS_ERRORS, cancellation_codes, error_code
 from heartbeat.errors import ConflictError, DependencyError, InvalidRequestError, NotFoundError
 from heartbeat.ids import new_id
 from heartbeat.memory import keys
-from heartbeat.memory.index import CURRENT, INDEX_ATTR, VERSIONS, IndexVersion, write_versions
+from heartbeat.memory.index import (
+    CURRENT,
+    INDEX_ATTR,
+    VERSIONS,
+    IndexVersion,
+    is_new_tenant,
+    write_versions,
+)
 from heartbeat.memory.limits import MAX_SEARCH_LIMIT, check_passage_text, check_tags
 from heartbeat.memory.ranking import impact_rank
 from heartbeat.memory.records import Passage
-from heartbeat.memory.table import (
-    Item,
-    MemoryTable,
-    dependency_error,
-    get_n,
-    get_s,
-    n,
-    s,
-)
+from heartbeat.memory.table import Item, MemoryTable, dependency_error
 from heartbeat.memory.tokens import term_frequencies
+from heartbeat.retry import Backoff
 from heartbeat.timeutil import iso, utcnow
 
 LIVE = "live"
@@ -54,6 +59,7 @@ DELETING = "deleting"
 
 TERMS_PER_TRANSACTION = 50  # two actions per term, under DynamoDB's 100
 PASSAGE_ID_LENGTH = len(keys.PASSAGE_ID_PREFIX) + 1 + 26
+_BLOCK_RACES = Backoff(8, base_s=0.01, max_s=0.5)  # a block created or emptied between read and write
 
 # What listing reads of a passage (all but its term map), and what search adds to re-score it.
 LIST_NAMES = {
@@ -74,20 +80,19 @@ def passage_names(version: IndexVersion) -> dict[str, str]:
 
 
 def passage_from_item(item: Item, score: float | None = None) -> Passage:
-    tags = tuple(v["S"] for v in item.get("tags", {}).get("L", []))
     return Passage(
-        id=get_s(item, "id") or item["sk"]["S"].removeprefix(keys.PASSAGE),
-        text=get_s(item, "text") or "",
-        tags=tags,
-        created_at=get_s(item, "created_at") or "",
-        run_id=get_s(item, "run_id"),
-        task_id=get_s(item, "task_id"),
+        id=item.get("id") or item["sk"].removeprefix(keys.PASSAGE),
+        text=item.get("text") or "",
+        tags=tuple(item.get("tags") or ()),
+        created_at=item.get("created_at") or "",
+        run_id=item.get("run_id"),
+        task_id=item.get("task_id"),
         score=score,
     )
 
 
 def passage_terms(item: Item, version: IndexVersion) -> dict[str, int]:
-    return {term: int(v["N"]) for term, v in item.get(version.terms_attr, {}).get("M", {}).items()}
+    return {term: int(tf) for term, tf in (item.get(version.terms_attr) or {}).items()}
 
 
 def indexed_versions(item: Item) -> list[IndexVersion]:
@@ -95,58 +100,51 @@ def indexed_versions(item: Item) -> list[IndexVersion]:
     return [v for v in VERSIONS.values() if v.terms_attr in item]
 
 
-def term_map(tfs: dict[str, int]) -> Item:
-    return {"M": {term: n(tf) for term, tf in tfs.items()}}
-
-
 def is_live(item: Item) -> bool:
-    return get_s(item, "status") == LIVE
+    return item.get("status") == LIVE
 
 
 def build_passage_item(
-    table: MemoryTable, passage: Passage, status: str, versions: Sequence[IndexVersion]
+    passage: Passage, status: str, versions: Sequence[IndexVersion], ordinal: int | None
 ) -> tuple[Item, dict[IndexVersion, dict[str, int]], int]:
     """The passage item, its term frequencies in each of `versions` and its length in terms (the
-    same in every version)."""
+    same in every version). `ordinal`: its place in the tenant's block index (version 3)."""
     tfs: dict[IndexVersion, dict[str, int]] = {}
     length = 0
     for version in versions:
-        tfs[version], length = term_frequencies(passage.text, version.number)
-    item = table.item(
-        keys.passage_sk(passage.id),
-        id=s(passage.id),
-        text=s(passage.text),
-        created_at=s(passage.created_at),
-        status=s(status),
-        length=n(length),
-        **{version.terms_attr: term_map(version_tfs) for version, version_tfs in tfs.items()},
-    )
+        tfs[version], length = term_frequencies(passage.text, version.stemmer)
+    item: Item = {
+        "sk": keys.passage_sk(passage.id),
+        "id": passage.id,
+        "text": passage.text,
+        "created_at": passage.created_at,
+        "status": status,
+        "length": length,
+        **{version.terms_attr: version_tfs for version, version_tfs in tfs.items()},
+    }
+    if ordinal is not None:
+        item["o"] = ordinal
     if passage.tags:
-        item["tags"] = {"L": [s(tag) for tag in passage.tags]}
+        item["tags"] = list(passage.tags)
     if passage.run_id:
-        item["run_id"] = s(passage.run_id)
+        item["run_id"] = passage.run_id
     if passage.task_id:
-        item["task_id"] = s(passage.task_id)
+        item["task_id"] = passage.task_id
     return item, tfs, length
 
 
 def build_posting_item(
-    table: MemoryTable,
-    version: IndexVersion,
-    term: str,
-    passage_id: str,
-    tf: int,
-    length: int,
-    tags: Sequence[str],
+    version: IndexVersion, term: str, passage_id: str, tf: int, length: int, tags: Sequence[str]
 ) -> Item:
-    item = table.item(
-        version.posting_sk(term, impact_rank(tf, length), passage_id),
-        pid=s(passage_id),
-        tf=n(tf),
-        dl=n(length),
-    )
+    """A posting of an index with one item per posting (versions 1 and 2)."""
+    item: Item = {
+        "sk": version.posting_sk(term, impact_rank(tf, length), passage_id),
+        "pid": passage_id,
+        "tf": tf,
+        "dl": length,
+    }
     if tags:
-        item["tags"] = {"L": [s(tag) for tag in tags]}
+        item["tags"] = list(tags)
     return item
 
 
@@ -166,6 +164,7 @@ def _only_condition_failures(exc: Exception) -> bool:
 class ArchivalMemory:
     def __init__(self, table: MemoryTable) -> None:
         self._table = table
+        self.behind = False  # the last insert found the tenant's index on an older version
 
     # -- insert ---------------------------------------------------------------------------------
 
@@ -190,22 +189,24 @@ class ArchivalMemory:
         existing = self._claim_text(keys.same_text_sk(task_id, text), passage.id)
         if existing is not None:
             return existing
-        stats = self._table.get(keys.STATS, doing="storing the passage")
-        item, tfs, length = build_passage_item(self._table, passage, INDEXING, write_versions(stats))
-        try:
-            self._table.client.put_item(
-                TableName=self._table.name, Item=item, ConditionExpression="attribute_not_exists(sk)"
-            )
-        except AWS_ERRORS as exc:
-            raise dependency_error(exc, "storing the passage") from exc
+        # The passage's ordinal (a lost answer burns one, harmlessly), and the tenant's stats.
+        stats = self._table.update(
+            keys.STATS, "ADD seq :one", doing="storing the passage", values={":one": 1}, returns="ALL_NEW"
+        )
+        assert stats is not None
+        ordinal = int(stats["seq"])
+        versions = write_versions(stats)
+        self.behind = versions != [CURRENT]
+        item, tfs, length = build_passage_item(passage, INDEXING, versions, ordinal)
+        if not self._table.put(item, doing="storing the passage", condition="attribute_not_exists(sk)"):
+            raise ConflictError(f"passage '{passage.id}' exists already")
         try:
             for version, version_tfs in tfs.items():
-                self.index_postings(version, passage.id, version_tfs, length, passage.tags)
-            self._table.batch_write(
-                ({"PutRequest": {"Item": self._tag_item(tag, passage.id)}} for tag in passage.tags),
-                doing="tagging the passage",
+                self.index_postings(version, passage.id, version_tfs, length, passage.tags, ordinal)
+            self._table.put_many(
+                (self._tag_item(tag, passage.id) for tag in passage.tags), doing="tagging the passage"
             )
-            self._commit(passage.id, length, first=stats is None)
+            self._commit(passage.id, length, first=is_new_tenant(stats))
         except DependencyError:
             # Best effort: undo what was indexed. If this fails too, the passage stays
             # `indexing` (never searchable) and a delete of its id finishes the job.
@@ -215,24 +216,16 @@ class ArchivalMemory:
 
     def _claim_text(self, marker_sk: str, passage_id: str) -> Passage | None:
         """Point the text's marker at `passage_id`, or answer the passage it already names."""
-        marker = {**self._table.key(marker_sk), "pid": s(passage_id)}
-        try:
-            self._table.client.put_item(
-                TableName=self._table.name, Item=marker, ConditionExpression="attribute_not_exists(sk)"
-            )
+        marker = {"sk": marker_sk, "pid": passage_id}
+        if self._table.put(marker, doing="storing the passage", condition="attribute_not_exists(sk)"):
             return None
-        except AWS_ERRORS as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise dependency_error(exc, "storing the passage") from exc
         held = self._table.get(marker_sk, doing="storing the passage")
-        holder = get_s(held, "pid") if held else None
+        holder = held.get("pid") if held else None
         item = self._table.get(keys.passage_sk(holder), doing="storing the passage") if holder else None
-        if item is not None and get_s(item, "status") in (LIVE, INDEXING):
+        if item is not None and item.get("status") in (LIVE, INDEXING):
             return replace(passage_from_item(item), existing=True)
-        try:  # the passage it named is gone: this insert takes the marker over
-            self._table.client.put_item(TableName=self._table.name, Item=marker)
-        except AWS_ERRORS as exc:
-            raise dependency_error(exc, "storing the passage") from exc
+        # The passage it named is gone: this insert takes the marker over.
+        self._table.put(marker, doing="storing the passage")
         return None
 
     def index_postings(
@@ -242,13 +235,20 @@ class ArchivalMemory:
         tfs: dict[str, int],
         length: int,
         tags: Sequence[str],
+        ordinal: int | None = None,
     ) -> None:
         """Write a passage's postings in `version` with their df increments (idempotent)."""
+        if version.blocks:
+            if ordinal is None:
+                raise ValueError("a block index needs the passage's ordinal")
+            for chunk in _chunks(sorted(tfs)):
+                self._post_to_blocks(version, chunk, passage_id, ordinal, tfs, length)
+            return
         for chunk in _chunks(sorted(tfs)):
             actions: list[Item] = []
             for term in chunk:
-                posting = build_posting_item(self._table, version, term, passage_id, tfs[term], length, tags)
-                actions.append({"Put": {"Item": posting, "ConditionExpression": "attribute_not_exists(sk)"}})
+                posting = build_posting_item(version, term, passage_id, tfs[term], length, tags)
+                actions.append(self._table.put_action(posting, condition="attribute_not_exists(sk)"))
                 actions.append(self._df_update(version, term, +1))
             try:
                 self._table.transact(actions)
@@ -257,28 +257,70 @@ class ArchivalMemory:
                     continue  # this chunk was written by an earlier attempt
                 raise dependency_error(exc, "indexing the passage") from exc
 
+    def _post_to_blocks(
+        self,
+        version: IndexVersion,
+        chunk: Sequence[str],
+        passage_id: str,
+        ordinal: int,
+        tfs: dict[str, int],
+        length: int,
+    ) -> None:
+        """Add the passage to its block of each term of `chunk`, with the df (and, for a new
+        block, block-count) increments, in one transaction. One read first says which blocks
+        exist and whether they hold the passage already (a retried chunk is then skipped); a
+        block created or emptied meanwhile fails the transaction's condition and is read again."""
+        sks = {term: version.block_sk(term, ordinal) for term in chunk}
+        names = {"#tf": "tf", "#dl": "dl", "#pid": passage_id}
+        for _ in _BLOCK_RACES.attempts():
+            held = {
+                item["sk"]: item
+                for item in self._table.batch_get(
+                    list(sks.values()),
+                    doing="indexing the passage",
+                    projection="sk, #tf.#pid",
+                    names={"#tf": "tf", "#pid": passage_id},
+                )
+            }
+            todo = [term for term in chunk if passage_id not in (held.get(sks[term]) or {}).get("tf", {})]
+            if not todo:
+                return  # written by an earlier attempt
+            actions: list[Item] = []
+            for term in todo:
+                tf, new_block = tfs[term], sks[term] not in held
+                if new_block:
+                    block = {"sk": sks[term], "tf": {passage_id: tf}, "dl": {passage_id: length}}
+                    actions.append(self._table.put_action(block, condition="attribute_not_exists(sk)"))
+                else:
+                    actions.append(
+                        self._table.update_action(
+                            sks[term],
+                            "SET #tf.#pid = :tf, #dl.#pid = :dl",
+                            condition="attribute_exists(sk) AND attribute_not_exists(#tf.#pid)",
+                            names=names,
+                            values={":tf": tf, ":dl": length},
+                        )
+                    )
+                actions.append(self._df_update(version, term, +1, blocks=int(new_block)))
+            try:
+                self._table.transact(actions)
+                return
+            except AWS_ERRORS as exc:
+                if not _only_condition_failures(exc):
+                    raise dependency_error(exc, "indexing the passage") from exc
+        raise DependencyError("indexing the passage failed: its index blocks kept changing, try again")
+
     def _commit(self, passage_id: str, length: int, *, first: bool = False) -> None:
-        stats = self._stats_update(+1, +length)
-        if first:
-            # The tenant's first passage: its index starts on the current version.
-            update = stats["Update"]
-            update["UpdateExpression"] += f" SET {INDEX_ATTR} = if_not_exists({INDEX_ATTR}, :v)"
-            update["ExpressionAttributeValues"][":v"] = n(CURRENT.number)
+        stats = self._stats_update(+1, +length, first=first)
+        status = self._table.update_action(
+            keys.passage_sk(passage_id),
+            "SET #status = :live",
+            condition="#status = :indexing",
+            names={"#status": "status"},
+            values={":live": LIVE, ":indexing": INDEXING},
+        )
         try:
-            self._table.transact(
-                [
-                    {
-                        "Update": {
-                            "Key": self._table.key(keys.passage_sk(passage_id)),
-                            "UpdateExpression": "SET #status = :live",
-                            "ConditionExpression": "#status = :indexing",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": {":live": s(LIVE), ":indexing": s(INDEXING)},
-                        }
-                    },
-                    stats,
-                ]
-            )
+            self._table.transact([status, stats])
         except AWS_ERRORS as exc:
             if _only_condition_failures(exc):
                 raise ConflictError(f"passage '{passage_id}' was deleted while it was being stored") from exc
@@ -322,7 +364,7 @@ class ArchivalMemory:
                 projection=LIST_PROJECTION,
                 names=LIST_NAMES,
                 filter_expression="#status = :live",
-                filter_values={":live": s(LIVE)},
+                filter_values={":live": LIVE},
             )
             found.extend(passage_from_item(item) for item in items)
             if start is None:
@@ -345,9 +387,9 @@ class ArchivalMemory:
                 start_sk=start,
             )
             scanned += len(items)
-            ids = [get_s(item, "pid") or "" for item in items]
+            ids = [item.get("pid") or "" for item in items]
             fetched = {
-                get_s(p, "id"): p
+                p.get("id"): p
                 for p in self._table.batch_get(
                     [keys.passage_sk(i) for i in ids],
                     doing="listing passages",
@@ -374,28 +416,22 @@ class ArchivalMemory:
         if item is None:
             raise NotFoundError(f"no archival passage with id '{passage_id}'", param="id")
         if is_live(item):
+            flip = self._table.update_action(
+                keys.passage_sk(passage_id),
+                "SET #status = :deleting",
+                condition="#status = :live",
+                names={"#status": "status"},
+                values={":deleting": DELETING, ":live": LIVE},
+            )
             try:
-                self._table.transact(
-                    [
-                        {
-                            "Update": {
-                                "Key": self._table.key(keys.passage_sk(passage_id)),
-                                "UpdateExpression": "SET #status = :deleting",
-                                "ConditionExpression": "#status = :live",
-                                "ExpressionAttributeNames": {"#status": "status"},
-                                "ExpressionAttributeValues": {":deleting": s(DELETING), ":live": s(LIVE)},
-                            }
-                        },
-                        self._stats_update(-1, -get_n(item, "length")),
-                    ]
-                )
+                self._table.transact([flip, self._stats_update(-1, -int(item.get("length", 0)))])
             except AWS_ERRORS as exc:
                 if not _only_condition_failures(exc):
                     raise dependency_error(exc, "deleting the passage") from exc
                 # Someone else is deleting it: finish the clean-up with them, then report it gone.
                 self._purge(passage_id)
                 raise NotFoundError(f"no archival passage with id '{passage_id}'", param="id") from exc
-            self._purge(passage_id, {**item, "status": s(DELETING)})
+            self._purge(passage_id, {**item, "status": DELETING})
             return
         # `indexing` (an insert crashed) or `deleting` (a delete crashed): finish the clean-up;
         # the caller never saw this passage as live.
@@ -410,55 +446,53 @@ class ArchivalMemory:
                 return
         if is_live(item):
             return
-        tags = [v["S"] for v in item.get("tags", {}).get("L", [])]
-        length = get_n(item, "length")
+        length = int(item.get("length", 0))
+        ordinal = int(item["o"]) if "o" in item else None
         for version in indexed_versions(item):
-            self.unindex_postings(version, passage_id, passage_terms(item, version), length)
-        self._table.batch_write(
-            ({"DeleteRequest": {"Key": self._table.key(keys.tag_sk(tag, passage_id))}} for tag in tags),
-            doing="deleting the passage",
+            self.unindex_postings(version, passage_id, passage_terms(item, version), length, ordinal)
+        self._table.delete_many(
+            (keys.tag_sk(tag, passage_id) for tag in item.get("tags") or ()), doing="deleting the passage"
         )
         self._release_text(item, passage_id)
-        try:
-            self._table.client.delete_item(
-                TableName=self._table.name,
-                Key=self._table.key(keys.passage_sk(passage_id)),
-                ConditionExpression="#status <> :live",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":live": s(LIVE)},
-            )
-        except AWS_ERRORS as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise dependency_error(exc, "deleting the passage") from exc
+        self._table.delete(
+            keys.passage_sk(passage_id),
+            doing="deleting the passage",
+            condition="#status <> :live",
+            names={"#status": "status"},
+            values={":live": LIVE},
+        )
 
     def _release_text(self, item: Item, passage_id: str) -> None:
         """Remove the passage's same-text marker, if it still names this passage."""
-        text = get_s(item, "text")
+        text = item.get("text")
         if text is None:
             return
-        try:
-            self._table.client.delete_item(
-                TableName=self._table.name,
-                Key=self._table.key(keys.same_text_sk(get_s(item, "task_id"), text)),
-                ConditionExpression="pid = :pid",
-                ExpressionAttributeValues={":pid": s(passage_id)},
-            )
-        except AWS_ERRORS as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise dependency_error(exc, "deleting the passage") from exc
+        self._table.delete(
+            keys.same_text_sk(item.get("task_id"), text),
+            doing="deleting the passage",
+            condition="pid = :pid",
+            values={":pid": passage_id},
+        )
 
     def unindex_postings(
-        self, version: IndexVersion, passage_id: str, tfs: dict[str, int], length: int
+        self,
+        version: IndexVersion,
+        passage_id: str,
+        tfs: dict[str, int],
+        length: int,
+        ordinal: int | None = None,
     ) -> None:
         """Remove a passage's postings in `version` with their df decrements (idempotent), then
-        the counters left unused."""
+        the counters (and, in a block index, the emptied blocks) of the terms left unused."""
+        if version.blocks and ordinal is None:
+            raise ValueError("a block index needs the passage's ordinal")
         for chunk in _chunks(sorted(tfs)):
             try:
                 self._table.transact(
                     [
                         action
                         for term in chunk
-                        for action in self._unpost(version, term, passage_id, tfs[term], length)
+                        for action in self._unpost(version, term, passage_id, tfs[term], length, ordinal)
                     ]
                 )
             except AWS_ERRORS as exc:
@@ -468,7 +502,9 @@ class ArchivalMemory:
                 # remove what is left term by term.
                 for term in chunk:
                     try:
-                        self._table.transact(self._unpost(version, term, passage_id, tfs[term], length))
+                        self._table.transact(
+                            self._unpost(version, term, passage_id, tfs[term], length, ordinal)
+                        )
                     except AWS_ERRORS as term_exc:
                         if not _only_condition_failures(term_exc):
                             raise dependency_error(term_exc, "deleting the passage") from term_exc
@@ -477,53 +513,90 @@ class ArchivalMemory:
     def _drop_unused_terms(self, version: IndexVersion, terms: list[str]) -> None:
         """Delete the document-frequency counters of `terms` that no passage uses any more, so a
         tenant's index shrinks with its passages. One read finds them; each delete is conditional
-        (`df <= 0`), so a passage inserted meanwhile keeps its term."""
+        (`df <= 0`), so a passage inserted meanwhile keeps its term. In a block index the term's
+        blocks go first, each only if it is empty (a block emptied while its term is still used
+        elsewhere stays until then: a small item, counted in `nb`)."""
         counters = self._table.batch_get(
             [version.df_sk(term) for term in terms], doing="deleting the passage", projection="sk, df"
         )
-        for item in counters:
-            if get_n(item, "df") > 0:
+        for counter in counters:
+            if int(counter.get("df", 0)) > 0:
                 continue
-            try:
-                self._table.client.delete_item(
-                    TableName=self._table.name,
-                    Key=self._table.key(item["sk"]["S"]),
-                    ConditionExpression="df <= :zero",
-                    ExpressionAttributeValues={":zero": n(0)},
-                )
-            except AWS_ERRORS as exc:
-                if error_code(exc) != "ConditionalCheckFailedException":
-                    raise dependency_error(exc, "deleting the passage") from exc
+            if version.blocks:
+                term = counter["sk"].removeprefix(version.df)
+                for block in self._table.query_all(
+                    version.posting_prefix(term), doing="deleting the passage", projection="sk"
+                ):
+                    self._drop_empty_block(version, term, block["sk"])
+            self._table.delete(
+                counter["sk"],
+                doing="deleting the passage",
+                condition="df <= :zero AND (attribute_not_exists(nb) OR nb <= :zero)",
+                values={":zero": 0},
+            )
+
+    def _drop_empty_block(self, version: IndexVersion, term: str, sk: str) -> None:
+        """Delete a block if it is empty, with its term's block count, in one transaction."""
+        try:
+            self._table.transact(
+                [
+                    self._table.delete_action(
+                        sk,
+                        # attribute_exists first: a block another delete removed fails the
+                        # condition instead of making `size` an error
+                        condition="attribute_exists(#tf) AND size(#tf) = :zero",
+                        names={"#tf": "tf"},
+                        values={":zero": 0},
+                    ),
+                    self._table.update_action(version.df_sk(term), "ADD nb :d", values={":d": -1}),
+                ]
+            )
+        except AWS_ERRORS as exc:
+            if not _only_condition_failures(exc):
+                raise dependency_error(exc, "deleting the passage") from exc
 
     # -- items ----------------------------------------------------------------------------------
 
-    def _unpost(self, version: IndexVersion, term: str, passage_id: str, tf: int, length: int) -> list[Item]:
-        key = self._table.key(version.posting_sk(term, impact_rank(tf, length), passage_id))
-        return [
-            {"Delete": {"Key": key, "ConditionExpression": "attribute_exists(sk)"}},
-            self._df_update(version, term, -1),
-        ]
+    def _unpost(
+        self,
+        version: IndexVersion,
+        term: str,
+        passage_id: str,
+        tf: int,
+        length: int,
+        ordinal: int | None,
+    ) -> list[Item]:
+        if version.blocks:
+            assert ordinal is not None
+            remove = self._table.update_action(
+                version.block_sk(term, ordinal),
+                "REMOVE #tf.#pid, #dl.#pid",
+                condition="attribute_exists(#tf.#pid)",
+                names={"#tf": "tf", "#dl": "dl", "#pid": passage_id},
+            )
+        else:
+            remove = self._table.delete_action(
+                version.posting_sk(term, impact_rank(tf, length), passage_id),
+                condition="attribute_exists(sk)",
+            )
+        return [remove, self._df_update(version, term, -1)]
 
-    def _df_update(self, version: IndexVersion, term: str, delta: int) -> Item:
-        return {
-            "Update": {
-                "Key": self._table.key(version.df_sk(term)),
-                "UpdateExpression": "ADD df :d",
-                "ExpressionAttributeValues": {":d": n(delta)},
-            }
-        }
+    def _df_update(self, version: IndexVersion, term: str, delta: int, *, blocks: int = 0) -> Item:
+        if blocks:
+            return self._table.update_action(
+                version.df_sk(term), "ADD df :d, nb :b", values={":d": delta, ":b": blocks}
+            )
+        return self._table.update_action(version.df_sk(term), "ADD df :d", values={":d": delta})
 
-    def _stats_update(self, passages: int, tokens: int) -> Item:
-        return {
-            "Update": {
-                "Key": self._table.key(keys.STATS),
-                "UpdateExpression": "ADD passages :p, tokens :t",
-                "ExpressionAttributeValues": {":p": n(passages), ":t": n(tokens)},
-            }
-        }
+    def _stats_update(self, passages: int, tokens: int, *, first: bool = False) -> Item:
+        expression, values = "ADD passages :p, tokens :t", {":p": passages, ":t": tokens}
+        if first:  # the tenant's first passage: its index starts on the current version
+            expression += f" SET {INDEX_ATTR} = if_not_exists({INDEX_ATTR}, :v)"
+            values[":v"] = CURRENT.number
+        return self._table.update_action(keys.STATS, expression, values=values)
 
     def _tag_item(self, tag: str, passage_id: str) -> Item:
-        return self._table.item(keys.tag_sk(tag, passage_id), pid=s(passage_id))
+        return {"sk": keys.tag_sk(tag, passage_id), "pid": passage_id}
 
     @staticmethod
     def _valid_id(passage_id: str) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from heartbeat.dal.dynamo import AWS_ERRORS, error_code
 from heartbeat.errors import ConflictError, InvalidRequestError, NotFoundError
 from heartbeat.memory import keys
 from heartbeat.memory.limits import (
@@ -21,7 +20,7 @@ from heartbeat.memory.limits import (
     check_label,
 )
 from heartbeat.memory.records import CoreBlock
-from heartbeat.memory.table import Item, MemoryTable, dependency_error, get_n, get_s, n, s
+from heartbeat.memory.table import Item, MemoryTable
 from heartbeat.retry import Backoff
 from heartbeat.timeutil import iso, utcnow
 
@@ -30,11 +29,11 @@ _RACES = Backoff(8, base_s=0.01, max_s=1.28)  # a block's version changed betwee
 
 def _block(item: Item) -> CoreBlock:
     return CoreBlock(
-        label=get_s(item, "label") or item["sk"]["S"].removeprefix(keys.CORE),
-        value=get_s(item, "value") or "",
-        limit=get_n(item, "limit", DEFAULT_BLOCK_LIMIT),
-        description=get_s(item, "description"),
-        updated_at=get_s(item, "updated_at"),
+        label=item.get("label") or item["sk"].removeprefix(keys.CORE),
+        value=item.get("value") or "",
+        limit=int(item.get("limit", DEFAULT_BLOCK_LIMIT)),
+        description=item.get("description"),
+        updated_at=item.get("updated_at"),
     )
 
 
@@ -57,16 +56,10 @@ class CoreMemory:
     def delete(self, label: str) -> None:
         """Remove the block: it leaves the Soul's prompt from the next run. 404 if there is none."""
         check_label(label)
-        try:
-            self._table.client.delete_item(
-                TableName=self._table.name,
-                Key=self._table.key(keys.core_sk(label)),
-                ConditionExpression="attribute_exists(sk)",
-            )
-        except AWS_ERRORS as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise NotFoundError(f"no core memory block with label '{label}'", param="label") from exc
-            raise dependency_error(exc, "deleting a core memory block") from exc
+        if not self._table.delete(
+            keys.core_sk(label), doing="deleting a core memory block", condition="attribute_exists(sk)"
+        ):
+            raise NotFoundError(f"no core memory block with label '{label}'", param="label")
 
     def put(
         self, label: str, value: str, *, limit: int | None = None, description: str | None = None
@@ -140,30 +133,30 @@ class CoreMemory:
             current = _block(item) if item is not None else None
             block = change(current)
             block = CoreBlock(block.label, block.value, block.limit, block.description, iso(utcnow()))
-            version = get_n(item, "version") if item is not None else 0
-            new_item = self._table.item(
-                keys.core_sk(label),
-                label=s(label),
-                value=s(block.value),
-                limit=n(block.limit),
-                updated_at=s(block.updated_at or ""),
-                version=n(version + 1),
-            )
+            version = int(item.get("version", 0)) if item is not None else 0
+            new_item: Item = {
+                "sk": keys.core_sk(label),
+                "label": label,
+                "value": block.value,
+                "limit": block.limit,
+                "updated_at": block.updated_at or "",
+                "version": version + 1,
+            }
             if block.description:
-                new_item["description"] = s(block.description)
+                new_item["description"] = block.description
             if item is None:
-                condition: dict[str, object] = {"ConditionExpression": "attribute_not_exists(sk)"}
+                written = self._table.put(
+                    new_item, doing="writing a core memory block", condition="attribute_not_exists(sk)"
+                )
             else:
-                condition = {
-                    "ConditionExpression": "version = :v",
-                    "ExpressionAttributeValues": {":v": n(version)},
-                }
-            try:
-                self._table.client.put_item(TableName=self._table.name, Item=new_item, **condition)  # type: ignore[arg-type]
-            except AWS_ERRORS as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    continue
-                raise dependency_error(exc, "writing a core memory block") from exc
+                written = self._table.put(
+                    new_item,
+                    doing="writing a core memory block",
+                    condition="version = :v",
+                    values={":v": version},
+                )
+            if not written:
+                continue
             return block
         raise ConflictError(
             f"core memory block '{label}' kept changing while we wrote it: try again", param="label"

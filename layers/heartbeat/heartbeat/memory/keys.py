@@ -4,17 +4,18 @@ below belongs to exactly one tenant and no operation can reach across tenants.
 | sk | item |
 | --- | --- |
 | `core#{label}` | a core memory block |
-| `passage#{id}` | an archival passage (text, tags, its term frequencies, `status`) |
-| `post#{term}#{rank}#{id}` | a posting: `rank` is 7 digits, ascending = most relevant first |
-| `df#{term}` | the number of live-or-indexing passages holding `term` (atomic ADD) |
+| `passage#{id}` | an archival passage (text, tags, its term frequencies, `status`, ordinal `o`) |
+| `blk3#{term}#{block}` | a posting block: `tf` and `dl` maps `{passage_id: n}` of the passages whose ordinal is in the block |
+| `df3#{term}` | `df`: live-or-indexing passages holding `term`; `nb`: its blocks (atomic ADD) |
 | `tag#{tag}#{id}` | a passage carrying `tag`, newest last (ids are ULIDs) |
-| `stats` | `passages` and `tokens` of the tenant's live passages (atomic ADD) |
+| `stats` | `passages` and `tokens` of the tenant's live passages (atomic ADD), `seq` (the last ordinal), `index_version` |
 | `same#{source}#{sha256}` | which passage holds this text from this source (a task id, or `api`) |
 
-The posting and df rows are index version 1's; version 2 (the current one) has the same rows under
-`post2#` and `df2#`, and the passage's `terms2` map (see `heartbeat/memory/index.py`).
+Blocks are index version 3's (the current one). Tenants not yet reindexed read version 1
+(`post#{term}#{rank}#{id}` postings, `df#` counters, the passage's `terms`) or version 2 (`post2#`,
+`df2#`, `terms2`) until `heartbeat.memory.reindex` has moved them (`heartbeat/memory/index.py`).
 
-Terms are `\\w+` tokens and tags and labels exclude `#`, so a `begins_with` on `post#{term}#` or
+Terms are `\\w+` tokens and tags and labels exclude `#`, so a `begins_with` on `blk3#{term}#` or
 `tag#{tag}#` matches exactly that term or tag.
 """
 

@@ -1,26 +1,23 @@
 """Ranked archival search: exactly BM25's top `limit`, reading a bounded number of items.
 
-1. One BatchGetItem reads the tenant's stats and each query term's document frequency (the stats
-   say which index version to read, `heartbeat.memory.index`; a tenant still on version 1 costs a
-   second BatchGetItem for that version's counters).
-2. A first posting budget is shared among the terms, rarest first (a rare term's whole list is
-   often smaller than its share; the rest goes to the common terms), each read from the top of its
-   impact-ordered list with a bounded Query `Limit`.
-3. Then, until the answer is settled: each candidate (a passage seen in some list) has an upper
-   bound, its exact contributions from the lists it was seen in plus each other unfinished list's
-   tail bound (`ranking.tail_bound`, exact whatever the live average length); a passage seen in no
-   list can score at most the sum of all tail bounds. If the best unfetched candidate's bound is at
-   least that sum, the best candidates are fetched and scored exactly from their own term
-   frequencies; otherwise the list with the largest tail bound is read further. The answer is
-   settled, and exhaustive, once the `limit`-th exact score is above every unfetched candidate's
-   bound and above the unseen passages' bound (the threshold algorithm, with WAND's per-list
-   tails), or, with fewer results than `limit`, once every list is read to its end.
-4. Every read is capped by what is left of `READ_BUDGET`. A search that runs out before it is
-   settled returns the best it has found, with `exhaustive=False`.
+One BatchGetItem reads the tenant's stats and each query term's counter (the stats say which index
+version to read, `heartbeat.memory.index`; a tenant still on an older version costs a second
+BatchGetItem for that version's counters). Then, by version:
 
-So a search reads at most `READ_BUDGET` items (`max_items_read`) whatever the tenant holds, and
-when it says it is exhaustive its results are BM25's top `limit` over the same tokens, ties broken
-newest first.
+- Version 3 (blocks, `_BlockSearch`): each term's whole posting list is a few block items (the
+  counter says how many), read rarest first while they fit in the budget; every passage seen is
+  scored exactly, and the best are fetched to confirm they are live (and carry the wanted tags).
+  When every list was read the answer is exact. When one was not, the candidates are re-scored
+  exactly from their term maps, and the answer is exhaustive only if the unread lists' greatest
+  possible contribution cannot lift any other passage over the `limit`-th score.
+- Versions 1 and 2 (a posting an item, `_Search`): the threshold algorithm over impact-ordered
+  lists with WAND-style tail bounds (`ranking.tail_bound`), reading more of the list with the
+  largest tail until the `limit`-th exact score is above every open bound.
+
+Every read is capped by what is left of `READ_BUDGET`. A search that runs out before it is settled
+returns the best it has found, with `exhaustive=False`. So a search reads at most `READ_BUDGET`
+items (`max_items_read`) whatever the tenant holds, and when it says it is exhaustive its results
+are BM25's top `limit` over the same tokens, ties broken newest first.
 """
 
 from __future__ import annotations
@@ -30,11 +27,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from heartbeat.memory import keys
-from heartbeat.memory.archival import is_live, passage_from_item, passage_names, passage_terms
+from heartbeat.memory.archival import (
+    LIST_NAMES,
+    is_live,
+    passage_from_item,
+    passage_names,
+    passage_terms,
+)
 from heartbeat.memory.index import CURRENT, IndexVersion, read_version
-from heartbeat.memory.ranking import idf, tail_bound, tf_factor
+from heartbeat.memory.ranking import K1, idf, tail_bound, tf_factor
 from heartbeat.memory.records import Passage
-from heartbeat.memory.table import Item, MemoryTable, get_n, get_s
+from heartbeat.memory.table import Item, MemoryTable
 from heartbeat.memory.tokens import query_terms
 
 MAX_QUERY_TERMS = 16
@@ -84,6 +87,7 @@ class _List:
     start: str | None = None  # the sk to continue from
     done: bool = False
     tail: float = 0.0  # idf x the most any unread posting's factor can be
+    blocks: int = 0  # a block index's items holding the list (the counter's `nb`)
 
 
 def share_budget(dfs: Sequence[tuple[str, int]], budget: int) -> dict[str, int]:
@@ -146,8 +150,8 @@ class _Search:
             consistent=False,
         )
         for item in items:
-            pid = get_s(item, "pid") or ""
-            tags = frozenset(v["S"] for v in item.get("tags", {}).get("L", []))
+            pid = item.get("pid") or ""
+            tags = frozenset(item.get("tags") or ())
             if (
                 pid in self.fetched
                 or not self.wanted <= tags
@@ -158,12 +162,12 @@ class _Search:
             if cand is None:
                 cand = self.candidates[pid] = _Candidate(pid, tags=tags)
             if lst.term not in cand.terms:
-                cand.partial += lst.idf * tf_factor(get_n(item, "tf"), get_n(item, "dl"), self.avg_length)
+                cand.partial += lst.idf * tf_factor(int(item["tf"]), int(item["dl"]), self.avg_length)
                 cand.terms.add(lst.term)
         if lst.start is None:
             lst.done, lst.tail = True, 0.0
         elif items:
-            rank = int(items[-1]["sk"]["S"].rsplit("#", 2)[1])
+            rank = int(items[-1]["sk"].rsplit("#", 2)[1])
             lst.tail = lst.idf * tail_bound(rank, self.avg_length)
 
     def read_tagged(self) -> None:
@@ -177,7 +181,7 @@ class _Search:
             newest_first=True,
             consistent=False,
         )
-        pids = [get_s(item, "pid") or "" for item in items]
+        pids = [item.get("pid") or "" for item in items]
         for pid in pids:
             self.candidates.setdefault(pid, _Candidate(pid, tags=self.wanted))
         if more is None:
@@ -208,7 +212,7 @@ class _Search:
         if not self.wanted <= set(passage.tags):
             return None
         tfs = passage_terms(item, self.version)
-        length = get_n(item, "length")
+        length = int(item.get("length", 0))
         score = sum(lst.idf * tf_factor(tfs.get(lst.term, 0), length, self.avg_length) for lst in self.lists)
         return replace(passage, score=score) if score > 0 else None
 
@@ -290,34 +294,34 @@ class Searcher:
     def search(self, query: str, limit: int, tags: Sequence[str] = ()) -> SearchResult:
         budget_end = self._table.items_read + self._reads.budget
         version = CURRENT
-        terms = query_terms(query, version.number)[:MAX_LOOKUP_TERMS]
+        terms = query_terms(query, version.stemmer)[:MAX_LOOKUP_TERMS]
         counters = self._counters(version, terms, with_stats=True)
         stats = counters.get(keys.STATS)
-        if stats is None or get_n(stats, "passages") <= 0:
+        if stats is None or int(stats.get("passages", 0)) <= 0:
             return SearchResult([], exhaustive=True)
         if read_version(stats) != version:  # a tenant not yet reindexed
             version = read_version(stats)
-            terms = query_terms(query, version.number)[:MAX_LOOKUP_TERMS]
+            terms = query_terms(query, version.stemmer)[:MAX_LOOKUP_TERMS]
             counters = self._counters(version, terms, with_stats=False)
-        passages = get_n(stats, "passages")
+        passages = int(stats["passages"])
+        avg_length = int(stats.get("tokens", 0)) / passages
+        known = [(t, counters[version.df_sk(t)]) for t in terms if version.df_sk(t) in counters]
         lists = [
-            _List(t, df, idf(passages, df))
-            for t in terms
-            if (df := get_n(counters.get(version.df_sk(t), {}), "df")) > 0
+            _List(t, df, idf(passages, df), blocks=int(counter.get("nb", 0)))
+            for t, counter in known
+            if (df := int(counter.get("df", 0))) > 0
         ]
         # The rarest terms carry the most weight; a long query keeps only its best terms.
         lists = sorted(lists, key=lambda lst: (-lst.idf, lst.term))[:MAX_QUERY_TERMS]
         if not lists:
             return SearchResult([], exhaustive=True)
+        if version.blocks:
+            blocks = _BlockSearch(
+                self._table, version, lists, avg_length, limit, frozenset(tags), budget_end, self._reads
+            )
+            return blocks.run()
         state = _Search(
-            self._table,
-            version,
-            lists,
-            get_n(stats, "tokens") / passages,
-            limit,
-            frozenset(tags),
-            budget_end,
-            self._reads,
+            self._table, version, lists, avg_length, limit, frozenset(tags), budget_end, self._reads
         )
         exhaustive = state.run()
         return SearchResult(state.found[:limit], exhaustive)
@@ -325,8 +329,144 @@ class Searcher:
     def _counters(self, version: IndexVersion, terms: list[str], *, with_stats: bool) -> dict[str, Item]:
         sks = [version.df_sk(t) for t in terms]
         return {
-            item["sk"]["S"]: item
+            item["sk"]: item
             for item in self._table.batch_get(
                 [keys.STATS, *sks] if with_stats else sks, doing="searching memory"
             )
         }
+
+
+class _BlockSearch:
+    """One search of a block index (version 3): whole posting lists, scored exactly.
+
+    1. The lists are read whole, rarest first, while their blocks (the counters' `nb`) fit in what
+       is left of the budget beyond a reserve for fetching; a list that does not fit is unread.
+    2. Every passage seen is scored from the postings read. With every list read these scores are
+       exact BM25; otherwise they are partial, and an unread list can add at most its
+       `idf * (K1 + 1)` (`unread`, the same for every passage).
+    3. Candidates are fetched best first (ties newest first), confirmed `live` and carrying the
+       wanted tags, and, with unread lists, re-scored exactly from their term maps, until the
+       `limit`-th score is above the next candidate's bound. The answer is exhaustive when no
+       passage seen in no list read can reach that score either (`unread` below it), or every list
+       was read.
+    """
+
+    def __init__(
+        self,
+        table: MemoryTable,
+        version: IndexVersion,
+        lists: list[_List],
+        avg_length: float,
+        limit: int,
+        wanted: frozenset[str],
+        budget_end: int,
+        reads: Reads,
+    ) -> None:
+        self.table = table
+        self.version = version
+        self.lists = lists
+        self.avg_length = avg_length
+        self.limit = limit
+        self.wanted = wanted
+        self.budget_end = budget_end
+        self.reads = reads
+        self.scores: dict[str, float] = {}
+
+    def left(self) -> int:
+        return self.budget_end - self.table.items_read
+
+    def read_list(self, lst: _List, cap: int) -> bool:
+        """Add the list's contributions to `scores`; False if `cap` items ran out first."""
+        start: str | None = None
+        idf_, avg, scores = lst.idf, self.avg_length, self.scores
+        while True:
+            items, start = self.table.query_prefix(
+                self.version.posting_prefix(lst.term),
+                doing="searching memory",
+                limit=cap,
+                start_sk=start,
+                projection="#tf, #dl",
+                names={"#tf": "tf", "#dl": "dl"},
+                consistent=False,
+                fast=True,
+            )
+            cap -= len(items)
+            for block in items:
+                lengths = block.get("dl") or {}
+                for pid, tf in (block.get("tf") or {}).items():
+                    scores[pid] = scores.get(pid, 0.0) + idf_ * tf_factor(tf, lengths[pid], avg)
+            if start is None:
+                return True
+            if cap <= 0:
+                return False
+
+    def read_tagged(self) -> set[str] | None:
+        """The ids carrying the filter's first tag, if they fit in `TAG_BUDGET` items."""
+        tag = sorted(self.wanted)[0]
+        items, more = self.table.query_prefix(
+            keys.tag_prefix(tag),
+            doing="searching memory",
+            limit=max(1, min(TAG_BUDGET, self.left())),
+            newest_first=True,
+            projection="pid",
+            consistent=False,
+        )
+        return {item["pid"] for item in items} if more is None else None
+
+    def run(self) -> SearchResult:
+        reserve = min(fetch_reserve(self.limit), self.reads.budget // 4)
+        universe = self.read_tagged() if self.wanted else None
+        unread = 0.0
+        for lst in self.lists:
+            room = self.left() - reserve
+            if lst.blocks > room or not self.read_list(lst, room):
+                unread += lst.idf * (K1 + 1.0)
+        exact = unread == 0.0
+        scores = self.scores
+        if universe is not None:
+            scores = {pid: score for pid, score in scores.items() if pid in universe}
+        # Best first, equal scores newest first (ids are ULIDs): the order of the answer.
+        order = sorted(scores.items(), key=lambda pair: (pair[1], pair[0]), reverse=True)
+        names = LIST_NAMES if exact else passage_names(self.version)
+        projection = ", ".join(names)
+        found: list[Passage] = []
+        position = 0
+        batch = self.limit
+        while True:
+            theta = found[self.limit - 1].score if len(found) >= self.limit else None
+            if theta is not None and exact:
+                return SearchResult(found, exhaustive=True)  # the rest rank below, ties included
+            if position >= len(order) or (
+                theta is not None and (order[position][1] + unread) * (1 + SLACK) < theta
+            ):
+                settled = exact or (theta is not None and unread * (1 + SLACK) < theta)
+                return SearchResult(found, exhaustive=settled)
+            room = self.left()
+            if room <= 0:
+                return SearchResult(found, exhaustive=False)
+            group = order[position : position + min(batch, room)]
+            position += len(group)
+            batch = max(self.limit, 25)
+            fetched = {
+                item.get("id"): item
+                for item in self.table.batch_get(
+                    [keys.passage_sk(pid) for pid, _ in group],
+                    doing="searching memory",
+                    projection=projection,
+                    names=names,
+                    consistent=False,
+                )
+            }
+            for pid, partial in group:
+                item = fetched.get(pid)
+                if item is None or not is_live(item) or not self.wanted <= set(item.get("tags") or ()):
+                    continue  # being written or deleted, or without the tags: never a result
+                score = partial if exact else self._exact(item)
+                found.append(passage_from_item(item, score))
+            found.sort(key=_rank_order)
+            del found[self.limit :]
+
+    def _exact(self, item: Item) -> float:
+        tfs = passage_terms(item, self.version)
+        length = int(item.get("length", 0))
+        return sum(lst.idf * tf_factor(tfs.get(lst.term, 0), length, self.avg_length) for lst in self.lists)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from heartbeat.errors import DependencyError
 from heartbeat.memory.archival import ArchivalMemory
 from heartbeat.memory.bulk import import_passages
 from heartbeat.memory.core import CoreMemory
@@ -15,6 +17,9 @@ from heartbeat.memory.table import MemoryTable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+LAZY_REINDEX_STEP = 20  # older passages moved to the current index by each insert of a tenant behind
+_log = logging.getLogger(__name__)
 
 
 class MemoryStore:
@@ -70,7 +75,16 @@ class MemoryStore:
         run_id: str | None = None,
         task_id: str | None = None,
     ) -> Passage:
-        return self._archival.insert(text, tags, run_id=run_id, task_id=task_id)
+        """Store a passage. For a tenant whose index is an older version, then move up to
+        `LAZY_REINDEX_STEP` older passages to the current one (`reindex`), so every tenant that
+        writes is migrated without an operator; a failure there is logged, the passage is stored."""
+        passage = self._archival.insert(text, tags, run_id=run_id, task_id=task_id)
+        if self._archival.behind:
+            try:
+                self.reindex(max_passages=LAZY_REINDEX_STEP)
+            except DependencyError as exc:
+                _log.warning("memory reindex step for tenant %s failed: %s", self.tenant_id, exc)
+        return passage
 
     def import_passages(self, passages: Iterable[tuple[str, Sequence[str] | None]]) -> list[str]:
         """Bulk-store `(text, tags)` pairs with batch writes (seeding, migrations, benchmarks)."""
