@@ -25,6 +25,7 @@ SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("tokens", "bench.tokens", {}),
     ("scheduler", "bench.scheduler_lateness", {}),
     ("memory_search", "bench.memory_search", {}),
+    ("memory_known_item", "bench.memory_known_item", {}),
     ("notifications", "bench.notifications", {}),
     ("scale", "bench.scale", {}),
     ("local_journal", "bench.local_journal", {}),
@@ -121,6 +122,17 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                     "",
                 )
             )
+    known = results.get("memory_known_item", {})
+    if "queries" in known:
+        rows.append(
+            (
+                f"memory search: known items in {known['passages']} docstring passages",
+                f"source in top 10 {known['source_in_top_10']:.3f} (BM25 {known['bm25_source_in_top_10']:.3f}), "
+                f"top 10 = BM25's {known['top_10_equal_to_bm25']}/{known['queries']}, "
+                f"{known['exhaustive']}/{known['queries']} exhaustive, {known['items_read_max']} items read max",
+                f"== {known['queries']} {'ok' if known['within_budget'] else 'OVER'}",
+            )
+        )
     if "engines_agree" in memory:
         rows.append(("memory search: moto and in-memory engines agree", str(memory["engines_agree"]), ""))
     for section, fig in results.items():
