@@ -108,35 +108,33 @@ def _rank_order(passage: Passage) -> tuple[float, list[int]]:
     return (-(passage.score or 0.0), [-ord(ch) for ch in passage.id])
 
 
-class _Search:
-    """One search's state: the lists, the candidates, the passages scored so far."""
+@dataclass
+class _Lists:
+    """What both kinds of search start from: the query's lists, the live average length, and the
+    read budget (it ends when the table has read `budget_end` items)."""
 
-    def __init__(
-        self,
-        table: MemoryTable,
-        version: IndexVersion,
-        lists: list[_List],
-        avg_length: float,
-        limit: int,
-        wanted: frozenset[str],
-        budget_end: int,
-        reads: Reads,
-    ) -> None:
-        self.table = table
-        self.version = version
-        self.lists = lists
-        self.avg_length = avg_length
-        self.limit = limit
-        self.wanted = wanted
-        self.budget_end = budget_end
-        self.reads = reads
-        self.candidates: dict[str, _Candidate] = {}
-        self.universe: set[str] | None = None  # with a tag filter read to its end: every tagged id
-        self.found: list[Passage] = []
-        self.fetched: set[str] = set()
+    table: MemoryTable
+    version: IndexVersion
+    lists: list[_List]
+    avg_length: float
+    limit: int
+    wanted: frozenset[str]
+    budget_end: int
+    reads: Reads
 
     def left(self) -> int:
         return self.budget_end - self.table.items_read
+
+
+@dataclass
+class _Search(_Lists):
+    """One search of an impact-ordered index (versions 1 and 2): the candidates, the passages
+    scored so far."""
+
+    candidates: dict[str, _Candidate] = field(default_factory=dict)
+    universe: set[str] | None = None  # with a tag filter read to its end: every tagged id
+    found: list[Passage] = field(default_factory=list)
+    fetched: set[str] = field(default_factory=set)
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -336,7 +334,8 @@ class Searcher:
         }
 
 
-class _BlockSearch:
+@dataclass
+class _BlockSearch(_Lists):
     """One search of a block index (version 3): whole posting lists, scored exactly.
 
     1. The lists are read whole, rarest first, while their blocks (the counters' `nb`) fit in what
@@ -351,29 +350,7 @@ class _BlockSearch:
        was read.
     """
 
-    def __init__(
-        self,
-        table: MemoryTable,
-        version: IndexVersion,
-        lists: list[_List],
-        avg_length: float,
-        limit: int,
-        wanted: frozenset[str],
-        budget_end: int,
-        reads: Reads,
-    ) -> None:
-        self.table = table
-        self.version = version
-        self.lists = lists
-        self.avg_length = avg_length
-        self.limit = limit
-        self.wanted = wanted
-        self.budget_end = budget_end
-        self.reads = reads
-        self.scores: dict[str, float] = {}
-
-    def left(self) -> int:
-        return self.budget_end - self.table.items_read
+    scores: dict[str, float] = field(default_factory=dict)
 
     def read_list(self, lst: _List, cap: int) -> bool:
         """Add the list's contributions to `scores`; False if `cap` items ran out first."""

@@ -11,7 +11,7 @@ turns `ClientError`s it does not expect into `DependencyError`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from heartbeat.dal.dynamo import (
@@ -249,15 +249,8 @@ class MemoryTable:
         values: Item | None = None,
     ) -> bool:
         """Put `item`; False if `condition` did not hold (nothing written)."""
-        try:
-            self.client.put_item(
-                TableName=self.name, Item=self._wire(item), **_expression(condition, names, values)
-            )
-        except AWS_ERRORS as exc:
-            if condition and error_code(exc) == CONDITION_FAILED:
-                return False
-            raise dependency_error(exc, doing) from exc
-        return True
+        kwargs = {"TableName": self.name, "Item": self._wire(item), **_expression(condition, names, values)}
+        return self._conditional(self.client.put_item, kwargs, condition, doing) is not None
 
     def update(
         self,
@@ -272,19 +265,15 @@ class MemoryTable:
     ) -> Item | None:
         """UpdateItem; the attributes `returns` names (`UPDATED_NEW`, `ALL_NEW`, ...; {} for
         `NONE`), or None if `condition` did not hold (nothing written)."""
-        try:
-            response = self.client.update_item(
-                TableName=self.name,
-                Key=self._key(sk),
-                UpdateExpression=expression,
-                ReturnValues=returns,  # type: ignore[arg-type]
-                **_expression(condition, names, values),
-            )
-        except AWS_ERRORS as exc:
-            if condition and error_code(exc) == CONDITION_FAILED:
-                return None
-            raise dependency_error(exc, doing) from exc
-        return deserialize(response.get("Attributes") or {})
+        kwargs = {
+            "TableName": self.name,
+            "Key": self._key(sk),
+            "UpdateExpression": expression,
+            "ReturnValues": returns,
+            **_expression(condition, names, values),
+        }
+        response = self._conditional(self.client.update_item, kwargs, condition, doing)
+        return None if response is None else deserialize(response.get("Attributes") or {})
 
     def delete(
         self,
@@ -296,15 +285,20 @@ class MemoryTable:
         values: Item | None = None,
     ) -> bool:
         """Delete the item at `sk`; False if `condition` did not hold (nothing deleted)."""
+        kwargs = {"TableName": self.name, "Key": self._key(sk), **_expression(condition, names, values)}
+        return self._conditional(self.client.delete_item, kwargs, condition, doing) is not None
+
+    @staticmethod
+    def _conditional(
+        call: Callable[..., Any], kwargs: dict[str, Any], condition: str | None, doing: str
+    ) -> dict[str, Any] | None:
+        """`call(**kwargs)`'s response, or None when its `condition` did not hold."""
         try:
-            self.client.delete_item(
-                TableName=self.name, Key=self._key(sk), **_expression(condition, names, values)
-            )
+            return dict(call(**kwargs))
         except AWS_ERRORS as exc:
             if condition and error_code(exc) == CONDITION_FAILED:
-                return False
+                return None
             raise dependency_error(exc, doing) from exc
-        return True
 
     def put_many(self, items: Iterable[Item], *, doing: str) -> None:
         """Unconditional puts with BatchWriteItem (idempotent: the same item twice is one)."""
