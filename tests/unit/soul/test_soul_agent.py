@@ -302,6 +302,23 @@ def test_a_model_call_that_hangs_is_cut_off_before_the_lambda_times_out():
     assert "did not finish" in str(caught.value)
 
 
+def test_a_provider_timeout_that_fires_as_the_run_runs_out_is_the_time_limit_not_a_provider_error():
+    clock = Clock(remaining=30_000)
+
+    def read_timeout(request: ModelRequest) -> ModelResponse:
+        clock.remaining = 0  # the provider's read timeout is the time the run had left
+        raise ModelError(f"openai: no answer within {request.timeout_s} s (timeout)", transient=True)
+
+    with pytest.raises(AgentLimitError) as caught:
+        run(
+            ScriptedModel([read_timeout]),
+            limits=AgentLimits(safety_margin_ms=0),
+            remaining_ms=clock.remaining_ms,
+        )
+    assert caught.value.limit == "time"
+    assert isinstance(caught.value.__cause__, ModelError) and "(timeout)" in str(caught.value.__cause__)
+
+
 def test_transient_errors_are_retried_inside_the_run_honouring_retry_after():
     sleeps: list[float] = []
     model = ScriptedModel(

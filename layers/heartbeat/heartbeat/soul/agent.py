@@ -349,10 +349,8 @@ def _complete_before_deadline(
         finally:
             done.set()
 
-    worker = threading.Thread(target=call, name=f"soul-model-step-{step}", daemon=True)
-    worker.start()
-    if not done.wait(timeout_s):
-        raise AgentLimitError(
+    def late() -> AgentLimitError:
+        return AgentLimitError(
             f"model call {step} to {model.name} did not finish in the {timeout_s:.1f} s the run had left: "
             f"{out_of_time()}",
             limit="time",
@@ -360,7 +358,16 @@ def _complete_before_deadline(
             steps=step,
             tool_calls=0,
         )
+
+    worker = threading.Thread(target=call, name=f"soul-model-step-{step}", daemon=True)
+    worker.start()
+    if not done.wait(timeout_s):
+        raise late()
     result = outcome[0]
+    if isinstance(result, ModelError) and budget_ms() <= 0:
+        # The provider's own read timeout (set to the same time left) can fire a moment before
+        # the wait above gives up: that is the run's time limit too, not a provider failure.
+        raise late() from result
     if isinstance(result, BaseException):
         raise result
     return result
